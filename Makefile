@@ -1,0 +1,38 @@
+# One entry point for newcomers and CI. Every recipe runs on the project-local
+# Node 24 LTS (.tools/), never the machine's end-of-life Node 20.
+SHELL := /bin/bash
+NODE_VERSION := 24.21.0
+NODE_HOME := $(CURDIR)/.tools/node-v$(NODE_VERSION)
+export PATH := $(NODE_HOME)/bin:$(PATH)
+# node-gyp reads the headers from here; the environment beats a user ~/.npmrc nodedir.
+export npm_config_nodedir := $(NODE_HOME)
+export npm_config_update_notifier := false
+
+.PHONY: all setup apt node install build test test-unit lint-deps demo bench clean
+
+all: build
+
+## setup: Debian packages, Node 24, npm packages, and the build
+setup: apt node install build
+
+apt:
+	./scripts/install-apt-packages.sh
+
+node:
+	./scripts/ensure-node.sh
+
+install: node
+	npm install --no-audit --no-fund
+
+build: install
+	npm run build
+
+## test: all set-up, then every test (privileged lab tests included; they fail under CI=true without root)
+test: setup lint-deps
+	npm test
+
+lint-deps:
+	npm run lint:deps
+
+clean:
+	rm -rf dist native/build bpf/build

@@ -1,0 +1,120 @@
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, Validate, ValidatorConstraint } from 'class-validator';
+import type { ValidatorConstraintInterface } from 'class-validator';
+
+@ValidatorConstraint({ name: 'isRegExp' })
+class IsRegExpSource implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    try {
+      new RegExp(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return '$property must be a valid JavaScript regular expression';
+  }
+}
+
+/** RFC 7011: a message is at most 65535 B; over IPv4 UDP the payload is at most 65507 B. */
+const MAX_UDP_PAYLOAD = 65_507;
+/** Smallest message that still holds our largest template set. */
+const MIN_MESSAGE_SIZE = 512;
+/** Observation domains used: flows at N, RFC 5610 type records at N+1, vitals at N+2. */
+const MAX_OBSERVATION_DOMAIN_ID = 2 ** 32 - 3;
+const DNS_NAME_OR_ADDRESS = /^[A-Za-z0-9.:_-]+$/;
+
+/**
+ * Every environment variable the agent reads, with its default and rules. Values
+ * arrive as strings; integer fields are converted before validation (see
+ * load-config.ts), so "abc" fails @IsInt instead of silently becoming NaN or 0.
+ */
+export class EnvironmentVariables {
+  @IsString() @IsNotEmpty() @Matches(DNS_NAME_OR_ADDRESS, { message: '$property must be a host name or IP address' })
+  IPFIX_COLLECTOR_HOST!: string;
+
+  @IsInt() @Min(1) @Max(65535)
+  IPFIX_COLLECTOR_PORT = 4739;
+
+  @IsInt() @Min(1)
+  IPFIX_EXPORT_INTERVAL = 60;
+
+  @IsInt() @Min(1)
+  IPFIX_FLOW_TIMEOUT = 15;
+
+  @IsInt() @Min(0) @Max(MAX_OBSERVATION_DOMAIN_ID)
+  IPFIX_OBSERVATION_DOMAIN_ID = 1;
+
+  /** RFC 5612 reserves 32473 for documentation and examples: operators set their own. */
+  @IsInt() @Min(1) @Max(2 ** 32 - 1)
+  IPFIX_ENTERPRISE_ID = 32473;
+
+  @IsInt() @Min(1)
+  IPFIX_TEMPLATE_REFRESH = 300;
+
+  @IsInt() @Min(MIN_MESSAGE_SIZE) @Max(MAX_UDP_PAYLOAD)
+  IPFIX_MAX_MESSAGE_SIZE = 1400;
+
+  @IsInt() @Min(1)
+  IPFIX_DNS_REFRESH = 60;
+
+  @IsInt() @Min(1)
+  FLOW_DRAIN_INTERVAL = 1;
+
+  @IsInt() @Min(0)
+  FLOW_END_LINGER = 1;
+
+  @IsInt() @Min(1) @Max(10_000_000)
+  FLOW_TABLE_MAX_FLOWS = 100_000;
+
+  @IsIn(['auto', 'tcx', 'tc'])
+  EBPF_ATTACH_MODE: 'auto' | 'tcx' | 'tc' = 'auto';
+
+  @IsOptional() @Validate(IsRegExpSource)
+  EBPF_INTERFACE_FILTER: string | undefined = undefined;
+
+  @IsInt() @Min(1024) @Max(4_194_304)
+  EBPF_BUFFER_SIZE = 65_536;
+
+  @IsInt() @Min(0)
+  K8S_DELETED_POD_GRACE = 60;
+
+  @IsOptional() @IsString() @IsNotEmpty()
+  NODE_NAME: string | undefined = undefined;
+
+  @IsIn(['debug', 'info', 'warn', 'error'])
+  LOG_LEVEL: 'debug' | 'info' | 'warn' | 'error' = 'info';
+
+  @IsOptional() @IsString()
+  LOG_FILE: string | undefined = undefined;
+
+  @IsInt() @Min(1) @Max(65535)
+  HEALTH_PORT = 8081;
+
+  /** Avoids 9090 (Prometheus), 9100 (node-exporter) and 10250 (kubelet). */
+  @IsInt() @Min(1) @Max(65535)
+  METRICS_PORT = 9464;
+
+  @IsString() @Matches(/^[0-9a-fA-F.:]+$/, { message: '$property must be an IP address' })
+  HTTP_BIND_ADDRESS = '0.0.0.0';
+}
+
+/** Fields whose string value is converted to an integer before validation. */
+export const INTEGER_VARIABLES: ReadonlyArray<keyof EnvironmentVariables> = [
+  'IPFIX_COLLECTOR_PORT',
+  'IPFIX_EXPORT_INTERVAL',
+  'IPFIX_FLOW_TIMEOUT',
+  'IPFIX_OBSERVATION_DOMAIN_ID',
+  'IPFIX_ENTERPRISE_ID',
+  'IPFIX_TEMPLATE_REFRESH',
+  'IPFIX_MAX_MESSAGE_SIZE',
+  'IPFIX_DNS_REFRESH',
+  'FLOW_DRAIN_INTERVAL',
+  'FLOW_END_LINGER',
+  'FLOW_TABLE_MAX_FLOWS',
+  'EBPF_BUFFER_SIZE',
+  'K8S_DELETED_POD_GRACE',
+  'HEALTH_PORT',
+  'METRICS_PORT',
+];

@@ -1,0 +1,35 @@
+/**
+ * The validated configuration, as the application sees it. The config adapter
+ * builds it from the environment; this class is also the DI token.
+ */
+export abstract class AgentConfig {
+  abstract readonly ipfix: {
+    readonly collectorHost: string;
+    readonly collectorPort: number;
+    readonly observationDomainId: number;
+    readonly enterpriseId: number;
+    readonly templateRefreshSeconds: number;
+    readonly maxMessageSize: number;
+    readonly dnsRefreshSeconds: number;
+  };
+  abstract readonly flows: {
+    readonly activeTimeoutSeconds: number;
+    readonly idleTimeoutSeconds: number;
+    readonly drainIntervalSeconds: number;
+    readonly endLingerSeconds: number;
+    readonly maxFlows: number;
+  };
+  abstract readonly capture: {
+    readonly attachMode: 'auto' | 'tcx' | 'tc';
+    /** Overrides veth discovery when set: a RegExp tested unanchored against interface names. */
+    readonly interfaceFilter: string | undefined;
+    /** Entries per inner kernel map. */
+    readonly bufferSize: number;
+  };
+  abstract readonly kubernetes: {
+    readonly deletedPodGraceSeconds: number;
+  };
+  abstract readonly nodeName: string;
+  abstract readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly file: string | undefined };
+  abstract readonly http: { readonly healthPort: number; readonly metricsPort: number; readonly bindAddress: string };
+}

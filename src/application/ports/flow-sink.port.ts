@@ -1,0 +1,11 @@
+import type { EnrichedFlow } from '../../domain/flow/flow-record.js';
+import type { ComponentHealth } from './component-health.js';
+
+/** Where released, enriched flows go. */
+export abstract class FlowSinkPort {
+  /** Queues the flows for every collector; never throws, losses are counted by the sink. */
+  abstract export(flows: readonly EnrichedFlow[]): void;
+  /** Resolves once everything queued so far has been handed to the network. */
+  abstract flush(): Promise<void>;
+  abstract health(): ComponentHealth;
+}
