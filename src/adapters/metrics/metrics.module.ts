@@ -1,0 +1,30 @@
+import { Controller, Module, type DynamicModule } from '@nestjs/common';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { register } from 'prom-client';
+import { MetricsServer } from './metrics.server.js';
+import { PipelineMetrics } from './pipeline.metrics.js';
+import type { AdapterModule } from '../../application/flows/flows.module.js';
+
+/** @willsoto would serve /metrics on the health port; this route-less controller keeps it off there. */
+@Controller()
+class NoMetricsRouteOnHealthPort {}
+
+/** Process defaults can be registered once per process; tests start several apps in one. */
+const processMetricsRegistered = (): boolean => register.getSingleMetric('process_cpu_user_seconds_total') !== undefined;
+
+@Module({})
+export class MetricsModule {
+  static register(useCases: AdapterModule): DynamicModule {
+    return {
+      module: MetricsModule,
+      imports: [
+        PrometheusModule.register({
+          controller: NoMetricsRouteOnHealthPort,
+          defaultMetrics: { enabled: !processMetricsRegistered() },
+        }),
+        useCases,
+      ],
+      providers: [MetricsServer, PipelineMetrics],
+    };
+  }
+}

@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AgentConfig } from './application/config/agent-config.js';
+import { FlowsModule, type FlowAdapters } from './application/flows/flows.module.js';
+import { ConfigModule } from './adapters/config/config.module.js';
+import { HttpModule } from './adapters/http/http.module.js';
+import { LoggingModule } from './adapters/logging/logging.module.js';
+import { MetricsModule } from './adapters/metrics/metrics.module.js';
+
+/**
+ * Composition root. The adapters come in as modules, so production (main.ts) and
+ * tests (fakes) compose the same application around different adapters.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AgentConfig, rootLogger: Logger, adapters: FlowAdapters): DynamicModule {
+    const flows = FlowsModule.register(adapters);
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(rootLogger), flows, HttpModule.register(flows), MetricsModule.register(flows)],
+    };
+  }
+}
