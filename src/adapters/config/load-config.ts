@@ -29,7 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AgentConfig {
       ? DECIMAL_INTEGER.test(value) ? Number(value) : value
       : value;
   }
-  const problems = validateSync(variables).flatMap((error) =>
+  const problems = validateSync(variables, { stopAtFirstError: true }).flatMap((error) =>
     Object.values(error.constraints ?? {}).map((rule) => ({
       variable: error.property,
       value: env[error.property],

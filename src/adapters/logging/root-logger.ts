@@ -2,8 +2,9 @@ import pino, { type Logger } from 'pino';
 
 export interface RootLoggerOptions {
   readonly level: string;
-  /** JSON lines go to this file when set, to stdout otherwise. */
+  /** JSON lines go to this file when set, otherwise to `stream` (stdout by default). */
   readonly file?: string;
+  readonly stream?: 'stdout' | 'stderr';
 }
 
 /**
@@ -13,7 +14,7 @@ export interface RootLoggerOptions {
 export function createRootLogger(options: RootLoggerOptions): Logger {
   const destination = options.file
     ? pino.destination({ dest: options.file, mkdir: true, sync: true })
-    : pino.destination({ dest: 1, sync: true });
+    : pino.destination({ dest: options.stream === 'stderr' ? 2 : 1, sync: true });
   return pino(
     {
       level: options.level,
