@@ -1,0 +1,259 @@
+/*
+ * Header parsing into a flow key. Reads go through bpf_skb_load_bytes, so headers
+ * in non-linear skb data (GRO) are read too and every bound is checked by the helper.
+ */
+#ifndef PACKET_PARSE_H
+#define PACKET_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include "flow_maps.h"
+#include "flow_types.h"
+
+/* 802.1Q tags carried in the packet bytes (the outer tag is usually in skb metadata). */
+#define MAX_VLAN_TAGS_IN_PACKET 2
+/* Hop-by-hop, routing, fragment, destination options, AH: a real packet carries a few. */
+#define MAX_IPV6_EXTENSION_HEADERS 6
+#define VLAN_HEADER_BYTES 4
+#define VLAN_ID_MASK 0x0fff
+#define IPV4_FRAGMENT_OFFSET_MASK 0x1fff
+#define IPV6_FRAGMENT_OFFSET_MASK 0xfff8
+#define IPPROTO_FRAGMENT_HEADER 44
+#define IPPROTO_HOP_BY_HOP 0
+#define IPPROTO_ROUTING_HEADER 43
+#define IPPROTO_DESTINATION_OPTIONS 60
+#define IPPROTO_AUTHENTICATION_HEADER 51
+#define IPPROTO_ICMP_V6 58
+#define SCTP_COMMON_HEADER_BYTES 12
+#define ICMP_HEADER_BYTES 8
+
+/* Where the headers end, for byte counts and GSO expansion. */
+struct packet_layout {
+	__u32 l2_length;      /* Ethernet header + VLAN tags in the packet bytes */
+	__u32 headers_length; /* l2_length + IP header (+ extensions) + L4 header: repeated in every segment */
+	__u32 ip_length;      /* IP-level length the IP header declares; 0 when it does not say */
+	__u8 tcp_flags;
+	__u8 has_l4;          /* ports (or ICMP type/code) were parsed */
+};
+
+enum parse_result {
+	PARSE_FLOW,     /* key filled: count the packet */
+	PARSE_NOT_IP,   /* counted as an event, not a flow */
+	PARSE_LOSS,     /* a loss, already counted */
+};
+
+static __always_inline int parse_ethernet(struct __sk_buff *skb, struct flow_key *key,
+					  struct packet_layout *layout, __u16 *ether_type)
+{
+	struct ethhdr ethernet;
+
+	if (bpf_skb_load_bytes(skb, 0, &ethernet, sizeof(ethernet)) < 0) {
+		count_event(FLOW_COUNTER_TRUNCATED_L2);
+		return PARSE_LOSS;
+	}
+	/* The outer tag has usually been moved into skb metadata before TC runs. */
+	if (skb->vlan_present)
+		key->vlan_id = skb->vlan_tci & VLAN_ID_MASK;
+	*ether_type = bpf_ntohs(ethernet.h_proto);
+	layout->l2_length = sizeof(ethernet);
+
+	for (int tag = 0; tag < MAX_VLAN_TAGS_IN_PACKET; tag++) {
+		if (*ether_type != ETH_P_8021Q && *ether_type != ETH_P_8021AD)
+			return PARSE_FLOW;
+		__be16 vlan_header[2]; /* TCI, encapsulated ether type */
+
+		if (bpf_skb_load_bytes(skb, layout->l2_length, vlan_header, sizeof(vlan_header)) < 0) {
+			count_event(FLOW_COUNTER_TRUNCATED_L2);
+			return PARSE_LOSS;
+		}
+		if (!key->vlan_id)
+			key->vlan_id = bpf_ntohs(vlan_header[0]) & VLAN_ID_MASK;
+		*ether_type = bpf_ntohs(vlan_header[1]);
+		layout->l2_length += VLAN_HEADER_BYTES;
+	}
+	if (*ether_type == ETH_P_8021Q || *ether_type == ETH_P_8021AD) {
+		count_event(FLOW_COUNTER_VLAN_TOO_DEEP);
+		return PARSE_LOSS;
+	}
+	return PARSE_FLOW;
+}
+
+/* IPv4 addresses go into the key as IPv4-mapped IPv6 (::ffff:a.b.c.d). */
+static __always_inline void map_ipv4_address(__u8 *target, __be32 address)
+{
+	__builtin_memset(target, 0, 10);
+	target[10] = 0xff;
+	target[11] = 0xff;
+	__builtin_memcpy(target + 12, &address, sizeof(address));
+}
+
+/* Returns the offset of the L4 header, or 0 when there is none to read (non-first fragment). */
+static __always_inline int parse_ipv4(struct __sk_buff *skb, struct flow_key *key,
+				      struct packet_layout *layout, __u32 *l4_offset)
+{
+	struct iphdr ip;
+
+	if (bpf_skb_load_bytes(skb, layout->l2_length, &ip, sizeof(ip)) < 0 || ip.ihl < 5) {
+		count_event(FLOW_COUNTER_TRUNCATED_L3);
+		return PARSE_LOSS;
+	}
+	key->ip_version = 4;
+	key->protocol = ip.protocol;
+	map_ipv4_address(key->source_address, ip.saddr);
+	map_ipv4_address(key->destination_address, ip.daddr);
+	layout->ip_length = bpf_ntohs(ip.tot_len);
+	layout->headers_length = layout->l2_length + ip.ihl * 4;
+	*l4_offset = layout->headers_length;
+	if (bpf_ntohs(ip.frag_off) & IPV4_FRAGMENT_OFFSET_MASK) {
+		count_event(FLOW_COUNTER_NON_FIRST_FRAGMENT);
+		*l4_offset = 0;
+	}
+	return PARSE_FLOW;
+}
+
+/* Walks a bounded number of extension headers to the upper-layer protocol. */
+static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow_key *key,
+				      struct packet_layout *layout, __u32 *l4_offset)
+{
+	struct ipv6hdr ip;
+
+	if (bpf_skb_load_bytes(skb, layout->l2_length, &ip, sizeof(ip)) < 0) {
+		count_event(FLOW_COUNTER_TRUNCATED_L3);
+		return PARSE_LOSS;
+	}
+	key->ip_version = 6;
+	__builtin_memcpy(key->source_address, &ip.saddr, FLOW_ADDRESS_BYTES);
+	__builtin_memcpy(key->destination_address, &ip.daddr, FLOW_ADDRESS_BYTES);
+	/* payload_len 0 means a jumbogram or BIG TCP: the length comes from the skb. */
+	layout->ip_length = ip.payload_len ? sizeof(ip) + bpf_ntohs(ip.payload_len) : 0;
+
+	__u8 next_header = ip.nexthdr;
+	__u32 offset = layout->l2_length + sizeof(ip);
+
+	for (int depth = 0; depth < MAX_IPV6_EXTENSION_HEADERS; depth++) {
+		__u8 extension[2]; /* next header, length */
+		__u32 extension_length;
+
+		switch (next_header) {
+		case IPPROTO_HOP_BY_HOP:
+		case IPPROTO_ROUTING_HEADER:
+		case IPPROTO_DESTINATION_OPTIONS:
+		case IPPROTO_AUTHENTICATION_HEADER:
+		case IPPROTO_FRAGMENT_HEADER:
+			break;
+		default:
+			key->protocol = next_header;
+			layout->headers_length = offset;
+			*l4_offset = offset;
+			return PARSE_FLOW;
+		}
+		if (bpf_skb_load_bytes(skb, offset, extension, sizeof(extension)) < 0)
+			break;
+		if (next_header == IPPROTO_FRAGMENT_HEADER) {
+			__be16 fragment_offset;
+
+			if (bpf_skb_load_bytes(skb, offset + 2, &fragment_offset, sizeof(fragment_offset)) < 0)
+				break;
+			extension_length = 8;
+			if (bpf_ntohs(fragment_offset) & IPV6_FRAGMENT_OFFSET_MASK) {
+				count_event(FLOW_COUNTER_NON_FIRST_FRAGMENT);
+				key->protocol = extension[0];
+				layout->headers_length = offset + extension_length;
+				*l4_offset = 0;
+				return PARSE_FLOW;
+			}
+		} else if (next_header == IPPROTO_AUTHENTICATION_HEADER) {
+			extension_length = (extension[1] + 2) * 4;
+		} else {
+			extension_length = (extension[1] + 1) * 8;
+		}
+		next_header = extension[0];
+		offset += extension_length;
+	}
+	/* Too many (or truncated) extension headers: count the packet without ports. */
+	count_event(FLOW_COUNTER_IPV6_EXTENSIONS_TOO_DEEP);
+	key->protocol = next_header;
+	layout->headers_length = offset;
+	*l4_offset = 0;
+	return PARSE_FLOW;
+}
+
+/* Ports, ICMP type/code and TCP flags; a truncated L4 header leaves them 0. */
+static __always_inline void parse_l4(struct __sk_buff *skb, struct flow_key *key,
+				     struct packet_layout *layout, __u32 l4_offset)
+{
+	__u32 header_length;
+
+	switch (key->protocol) {
+	case IPPROTO_TCP: {
+		struct tcphdr tcp;
+
+		if (bpf_skb_load_bytes(skb, l4_offset, &tcp, sizeof(tcp)) < 0)
+			goto truncated;
+		key->source_port = bpf_ntohs(tcp.source);
+		key->destination_port = bpf_ntohs(tcp.dest);
+		/* The flag byte follows the 4-bit data offset: FIN..CWR in one byte. */
+		layout->tcp_flags = ((__u8 *)&tcp)[13];
+		header_length = tcp.doff * 4;
+		break;
+	}
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP: {
+		__be16 ports[2];
+
+		if (bpf_skb_load_bytes(skb, l4_offset, ports, sizeof(ports)) < 0)
+			goto truncated;
+		key->source_port = bpf_ntohs(ports[0]);
+		key->destination_port = bpf_ntohs(ports[1]);
+		header_length = key->protocol == IPPROTO_UDP ? sizeof(struct udphdr) : SCTP_COMMON_HEADER_BYTES;
+		break;
+	}
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMP_V6: {
+		__u8 type_code[2];
+
+		if (bpf_skb_load_bytes(skb, l4_offset, type_code, sizeof(type_code)) < 0)
+			goto truncated;
+		key->icmp_type = type_code[0];
+		key->icmp_code = type_code[1];
+		header_length = ICMP_HEADER_BYTES;
+		break;
+	}
+	default:
+		return;
+	}
+	layout->has_l4 = 1;
+	layout->headers_length = l4_offset + header_length;
+	return;
+truncated:
+	count_event(FLOW_COUNTER_TRUNCATED_L4);
+}
+
+static __always_inline int parse_packet(struct __sk_buff *skb, struct flow_key *key,
+					struct packet_layout *layout)
+{
+	__u16 ether_type;
+	__u32 l4_offset = 0;
+	int result = parse_ethernet(skb, key, layout, &ether_type);
+
+	if (result != PARSE_FLOW)
+		return result;
+	if (ether_type == ETH_P_IP)
+		result = parse_ipv4(skb, key, layout, &l4_offset);
+	else if (ether_type == ETH_P_IPV6)
+		result = parse_ipv6(skb, key, layout, &l4_offset);
+	else
+		result = PARSE_NOT_IP;
+	if (result == PARSE_FLOW && l4_offset)
+		parse_l4(skb, key, layout, l4_offset);
+	return result;
+}
+
+#endif /* PACKET_PARSE_H */
