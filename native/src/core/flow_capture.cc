@@ -1,0 +1,264 @@
+#include "flow_capture.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/pkt_cls.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "drain_layout.h"
+#include "flow_capture.skel.h"
+
+// TCX attach types and flags, missing from the 6.1 UAPI headers (values from kernel >= 6.6).
+#ifndef BPF_F_BEFORE
+#define BPF_F_BEFORE (1U << 3)
+#endif
+constexpr int kBpfTcxIngress = 46;
+constexpr int kBpfTcxEgress = 47;
+
+namespace flowcapture {
+namespace {
+
+// clsact filter identity: fixed, so a restart after SIGKILL replaces our old filters.
+constexpr uint32_t kTcHandle = 0x464c;  // "FL"
+constexpr uint32_t kTcPriority = 1;     // head of the chain
+// Batch size for lookup-and-delete: large enough for few syscalls, small enough for the stack of buffers.
+constexpr uint32_t kDrainChunk = 8192;
+
+std::string ErrorText(int error) { return std::strerror(error < 0 ? -error : error); }
+
+Status Fail(int error, const std::string& what) { return Status::Fail(error, what + ": " + ErrorText(error)); }
+
+double EpochOffsetMs() {
+  timespec before{}, real{}, after{};
+  clock_gettime(CLOCK_MONOTONIC, &before);
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &after);
+  auto ms = [](const timespec& t) { return t.tv_sec * 1e3 + t.tv_nsec / 1e6; };
+  return ms(real) - (ms(before) + ms(after)) / 2;
+}
+
+bpf_tc_hook TcHook(uint32_t interface_index, bpf_tc_attach_point point) {
+  bpf_tc_hook hook;
+  std::memset(&hook, 0, sizeof(hook));
+  hook.sz = sizeof(hook);
+  hook.ifindex = static_cast<int>(interface_index);
+  hook.attach_point = point;
+  return hook;
+}
+
+bpf_tc_opts TcFilter(int program_fd, uint32_t flags) {
+  bpf_tc_opts filter;
+  std::memset(&filter, 0, sizeof(filter));
+  filter.sz = sizeof(filter);
+  filter.handle = kTcHandle;
+  filter.priority = kTcPriority;
+  filter.prog_fd = program_fd;
+  filter.flags = flags;
+  return filter;
+}
+
+}  // namespace
+
+FlowCapture::FlowCapture(CaptureOptions options) : options_(options) {}
+
+FlowCapture::~FlowCapture() { Close(); }
+
+Status FlowCapture::Load() {
+  std::scoped_lock lock(drain_mutex_, state_mutex_);
+  if (skeleton_ != nullptr) return Status::Ok();
+  flow_capture* skeleton = flow_capture__open();
+  if (skeleton == nullptr) return Fail(errno, "open BPF object");
+  int error = bpf_map__set_max_entries(skeleton->maps.flows_a, options_.entries_per_map);
+  if (!error) error = bpf_map__set_max_entries(skeleton->maps.flows_b, options_.entries_per_map);
+  if (!error) error = flow_capture__load(skeleton);
+  if (error) {
+    flow_capture__destroy(skeleton);
+    return Fail(error, "load BPF object");
+  }
+  skeleton_ = skeleton;
+  flows_b_active_ = false;  // active_flows starts with flows_a (see bpf/flow_maps.h)
+  return Status::Ok();
+}
+
+bool FlowCapture::TcxSupported() {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (skeleton_ == nullptr) return false;
+  // Interface index 0 never exists: a kernel with TCX answers ENODEV, one without rejects the attach type.
+  int fd = bpf_link_create(bpf_program__fd(skeleton_->progs.flow_capture_ingress), 0,
+                           static_cast<bpf_attach_type>(kBpfTcxIngress), nullptr);
+  if (fd >= 0) {
+    close(fd);
+    return true;
+  }
+  return fd != -EINVAL;
+}
+
+Status FlowCapture::Attach(uint32_t interface_index, AttachMode mode) {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (skeleton_ == nullptr) return Status::Fail(-EBADF, "capture is not loaded or closed");
+  auto existing = attachments_.find(interface_index);
+  if (existing != attachments_.end()) {
+    if (existing->second.mode == mode) return Status::Ok();
+    Status detached = DetachLocked(interface_index, existing->second);
+    attachments_.erase(existing);
+    if (!detached.ok()) return detached;
+  }
+  Attachment attachment{mode};
+  Status status = mode == AttachMode::kTcx ? AttachTcx(interface_index, &attachment) : AttachTc(interface_index);
+  if (status.ok()) attachments_.emplace(interface_index, attachment);
+  return status;
+}
+
+Status FlowCapture::AttachTcx(uint32_t interface_index, Attachment* attachment) {
+  // BPF_F_BEFORE with relative fd 0: before every program already there (head of the chain).
+  bpf_link_create_opts head;
+  std::memset(&head, 0, sizeof(head));
+  head.sz = sizeof(head);
+  head.flags = BPF_F_BEFORE;
+  int ingress = bpf_link_create(bpf_program__fd(skeleton_->progs.flow_capture_ingress), interface_index,
+                                static_cast<bpf_attach_type>(kBpfTcxIngress), &head);
+  if (ingress < 0) return Fail(ingress, "TCX ingress link");
+  int egress = bpf_link_create(bpf_program__fd(skeleton_->progs.flow_capture_egress), interface_index,
+                               static_cast<bpf_attach_type>(kBpfTcxEgress), &head);
+  if (egress < 0) {
+    close(ingress);
+    return Fail(egress, "TCX egress link");
+  }
+  attachment->ingress_link_fd = ingress;
+  attachment->egress_link_fd = egress;
+  return Status::Ok();
+}
+
+Status FlowCapture::AttachTc(uint32_t interface_index) {
+  const struct {
+    bpf_tc_attach_point point;
+    bpf_program* program;
+    const char* name;
+  } hooks[] = {{BPF_TC_INGRESS, skeleton_->progs.flow_capture_ingress, "ingress"},
+               {BPF_TC_EGRESS, skeleton_->progs.flow_capture_egress, "egress"}};
+  for (const auto& hook : hooks) {
+    // Creates clsact if absent; an existing one (other agents' filters) is shared, never replaced.
+    bpf_tc_hook tc_hook = TcHook(interface_index, hook.point);
+    int error = bpf_tc_hook_create(&tc_hook);
+    if (error && error != -EEXIST) return Fail(error, "clsact qdisc");
+    bpf_tc_opts filter = TcFilter(bpf_program__fd(hook.program), BPF_TC_F_REPLACE);
+    error = bpf_tc_attach(&tc_hook, &filter);
+    if (error) {
+      if (hook.point == BPF_TC_EGRESS) {
+        bpf_tc_hook ingress_hook = TcHook(interface_index, BPF_TC_INGRESS);
+        bpf_tc_opts ours = TcFilter(0, 0);
+        bpf_tc_detach(&ingress_hook, &ours);
+      }
+      return Fail(error, std::string("clsact ") + hook.name + " filter");
+    }
+  }
+  return Status::Ok();
+}
+
+Status FlowCapture::Detach(uint32_t interface_index) {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  auto found = attachments_.find(interface_index);
+  if (found == attachments_.end()) return Status::Ok();
+  Status status = DetachLocked(interface_index, found->second);
+  attachments_.erase(found);
+  return status;
+}
+
+Status FlowCapture::DetachLocked(uint32_t interface_index, const Attachment& attachment) {
+  if (attachment.mode == AttachMode::kTcx) {
+    // Closing the link fds detaches; a link of a deleted interface lingers until then.
+    close(attachment.ingress_link_fd);
+    close(attachment.egress_link_fd);
+    return Status::Ok();
+  }
+  Status status;
+  for (bpf_tc_attach_point point : {BPF_TC_INGRESS, BPF_TC_EGRESS}) {
+    bpf_tc_hook hook = TcHook(interface_index, point);
+    bpf_tc_opts ours = TcFilter(0, 0);
+    int error = bpf_tc_detach(&hook, &ours);
+    // The filter goes with a deleted device: ENODEV/ENOENT mean it is already gone.
+    if (error && error != -ENODEV && error != -ENOENT && error != -EINVAL && status.ok())
+      status = Fail(error, "detach clsact filter");
+  }
+  return status;
+}
+
+Status FlowCapture::ReadCounters(uint64_t* totals) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return Fail(cpus, "count possible CPUs");
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+  int fd = bpf_map__fd(skeleton_->maps.flow_events);
+  for (uint32_t counter = 0; counter < FLOW_COUNTER_COUNT; counter++) {
+    int error = bpf_map_lookup_elem(fd, &counter, per_cpu.data());
+    if (error) return Fail(error, "read event counters");
+    totals[counter] = 0;
+    for (uint64_t count : per_cpu) totals[counter] += count;
+  }
+  return Status::Ok();
+}
+
+Status FlowCapture::Drain(std::vector<uint8_t>* out) {
+  std::lock_guard<std::mutex> lock(drain_mutex_);
+  if (skeleton_ == nullptr) return Status::Fail(-EBADF, "capture is not loaded or closed");
+  bpf_map* to_drain = flows_b_active_ ? skeleton_->maps.flows_b : skeleton_->maps.flows_a;
+  bpf_map* to_activate = flows_b_active_ ? skeleton_->maps.flows_a : skeleton_->maps.flows_b;
+
+  // The kernel waits for running programs on a map-in-map update: once this returns,
+  // nothing writes to to_drain any more, so draining it races with no update.
+  uint32_t active_slot = 0;
+  int activate_fd = bpf_map__fd(to_activate);
+  int error = bpf_map_update_elem(bpf_map__fd(skeleton_->maps.active_flows), &active_slot, &activate_fd, BPF_ANY);
+  if (error) return Fail(error, "swap active flow map");
+  flows_b_active_ = !flows_b_active_;
+
+  DrainHeader header{};
+  header.magic = kDrainMagic;
+  header.capacity = options_.entries_per_map;
+  header.counter_count = FLOW_COUNTER_COUNT;
+  Status counters = ReadCounters(header.counters);
+  if (!counters.ok()) return counters;
+
+  const int drain_fd = bpf_map__fd(to_drain);
+  uint32_t records = 0;
+  uint32_t batch_token = 0;
+  bool first_batch = true;
+  for (;;) {
+    keys_.resize((records + kDrainChunk) * sizeof(flow_key));
+    values_.resize((records + kDrainChunk) * sizeof(flow_counts));
+    uint32_t count = kDrainChunk;
+    error = bpf_map_lookup_and_delete_batch(drain_fd, first_batch ? nullptr : &batch_token, &batch_token,
+                                            keys_.data() + records * sizeof(flow_key),
+                                            values_.data() + records * sizeof(flow_counts), &count, nullptr);
+    first_batch = false;
+    if (error && error != -ENOENT) return Fail(error, "drain flow map");
+    records += count;
+    if (error == -ENOENT) break;  // end of the map, with a partial last batch
+  }
+  header.record_count = records;
+  header.epoch_offset_ms = EpochOffsetMs();
+
+  const size_t key_bytes = records * sizeof(flow_key);
+  const size_t value_bytes = records * sizeof(flow_counts);
+  out->resize(sizeof(header) + key_bytes + value_bytes);
+  std::memcpy(out->data(), &header, sizeof(header));
+  std::memcpy(out->data() + sizeof(header), keys_.data(), key_bytes);
+  std::memcpy(out->data() + sizeof(header) + key_bytes, values_.data(), value_bytes);
+  return Status::Ok();
+}
+
+void FlowCapture::Close() {
+  std::scoped_lock lock(drain_mutex_, state_mutex_);
+  for (const auto& [interface_index, attachment] : attachments_) DetachLocked(interface_index, attachment);
+  attachments_.clear();
+  if (skeleton_ != nullptr) flow_capture__destroy(skeleton_);
+  skeleton_ = nullptr;
+  keys_ = {};
+  values_ = {};
+}
+
+}  // namespace flowcapture

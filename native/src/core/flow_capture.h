@@ -1,0 +1,67 @@
+// The capture core: owns the loaded BPF object (embedded skeleton), its TC/TCX
+// attachments and the double-buffered flow maps. No N-API here: every operation
+// returns a Status. Thread-safe: attach/detach and drain may run on different
+// worker threads at once; close() waits for both.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "status.h"
+
+struct flow_capture;  // the bpftool skeleton
+
+namespace flowcapture {
+
+enum class AttachMode { kTcx, kTc };
+
+struct CaptureOptions {
+  uint32_t entries_per_map;  // max_entries of each inner flow map
+};
+
+class FlowCapture {
+ public:
+  explicit FlowCapture(CaptureOptions options);
+  ~FlowCapture();
+  FlowCapture(const FlowCapture&) = delete;
+  FlowCapture& operator=(const FlowCapture&) = delete;
+
+  // Opens the embedded object, sizes the maps and loads it into the kernel.
+  Status Load();
+  // True when the kernel has TCX (bpf_link attach to TC, kernel >= 6.6).
+  bool TcxSupported();
+  // Attaches both programs to the interface's ingress and egress; idempotent.
+  Status Attach(uint32_t interface_index, AttachMode mode);
+  // Removes both programs; a vanished interface counts as detached.
+  Status Detach(uint32_t interface_index);
+  // Swaps the active map and drains the idle one into `out` (see drain_layout.h).
+  Status Drain(std::vector<uint8_t>* out);
+  // Detaches everything and frees the object; later calls fail with -EBADF.
+  void Close();
+
+  uint32_t capacity() const { return options_.entries_per_map; }
+
+ private:
+  struct Attachment {
+    AttachMode mode;
+    int ingress_link_fd = -1;  // TCX only
+    int egress_link_fd = -1;
+  };
+
+  Status AttachTcx(uint32_t interface_index, Attachment* attachment);
+  Status AttachTc(uint32_t interface_index);
+  Status DetachLocked(uint32_t interface_index, const Attachment& attachment);
+  Status ReadCounters(uint64_t* totals);
+
+  const CaptureOptions options_;
+  std::mutex state_mutex_;  // skeleton_ lifetime and attachments_
+  std::mutex drain_mutex_;  // one drain at a time; also held by Close()
+  flow_capture* skeleton_ = nullptr;
+  bool flows_b_active_ = false;
+  std::map<uint32_t, Attachment> attachments_;
+  std::vector<uint8_t> keys_;
+  std::vector<uint8_t> values_;
+};
+
+}  // namespace flowcapture
