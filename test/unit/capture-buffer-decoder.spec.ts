@@ -1,0 +1,135 @@
+import { DrainBufferError, FlowBufferDecoder, formatIpv6 } from '../../src/adapters/capture/flow-buffer.decoder.js';
+import { buildDrainBuffer, ipv4Mapped, type RawFlowRecord } from '../support/drain-buffer.builder.js';
+
+const names = (index: number) => `veth${index}`;
+
+const udpV4: RawFlowRecord = {
+  ipVersion: 4,
+  sourceAddress: ipv4Mapped(10, 244, 1, 2),
+  destinationAddress: ipv4Mapped(10, 244, 2, 3),
+  sourcePort: 40_000,
+  destinationPort: 53,
+  protocol: 17,
+  vlanId: 100,
+  interfaceIndex: 7,
+  direction: 0,
+  packets: 1000,
+  ipOctets: 228_000,
+  layer2Octets: 242_000,
+  // Monotonic time above 2^53 ns (uptime > 104 days) must still convert to the right ms.
+  firstSeenNs: 9_100_000_123_456_789n,
+  lastSeenNs: 9_100_000_987_654_321n,
+};
+
+function ipv6Bytes(text: string): number[] {
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const parse = (part: string | undefined) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
+  const front = parse(head);
+  const back = parse(tail);
+  const groups = tail === undefined ? front : [...front, ...new Array(8 - front.length - back.length).fill(0), ...back];
+  return groups.flatMap((group) => [group >> 8, group & 0xff]);
+}
+
+describe('FlowBufferDecoder', () => {
+  it('decodes every field of a record, converting monotonic ns to epoch ms with the drain offset', () => {
+    const epochOffsetMs = 1_700_000_000_000.25;
+    const buffer = buildDrainBuffer([udpV4], { epochOffsetMs, capacity: 65_536, eventTotals: [3, 0, 5] });
+
+    const decoded = new FlowBufferDecoder().decode(buffer, names);
+
+    expect(decoded.capacity).toBe(65_536);
+    expect(decoded.eventTotals).toEqual([3, 0, 5]);
+    expect(decoded.deltas).toEqual([
+      {
+        key: {
+          ipVersion: 4,
+          sourceAddress: '10.244.1.2',
+          destinationAddress: '10.244.2.3',
+          sourcePort: 40_000,
+          destinationPort: 53,
+          protocol: 17,
+          icmpType: 0,
+          icmpCode: 0,
+          vlanId: 100,
+          interfaceIndex: 7,
+          direction: 0,
+        },
+        interfaceName: 'veth7',
+        packets: 1000,
+        octets: 228_000,
+        layer2Octets: 242_000,
+        firstMs: Math.floor(9_100_000_123.456789 + epochOffsetMs),
+        lastMs: Math.floor(9_100_000_987.654321 + epochOffsetMs),
+        tcpFlags: 0,
+      },
+    ]);
+  });
+
+  it('decodes IPv6 ICMP with type and code and the egress direction', () => {
+    const record: RawFlowRecord = {
+      ...udpV4,
+      ipVersion: 6,
+      sourceAddress: ipv6Bytes('fd00:10:244:1::2'),
+      destinationAddress: ipv6Bytes('fd00:10:244:2::3'),
+      sourcePort: 0,
+      destinationPort: 0,
+      protocol: 58,
+      icmpType: 128,
+      icmpCode: 0,
+      direction: 1,
+      tcpFlags: 0,
+    };
+    const [delta] = new FlowBufferDecoder().decode(buildDrainBuffer([record], { epochOffsetMs: 0 }), names).deltas;
+    expect(delta.key).toMatchObject({ ipVersion: 6, sourceAddress: 'fd00:10:244:1::2', destinationAddress: 'fd00:10:244:2::3', protocol: 58, icmpType: 128, direction: 1 });
+  });
+
+  it('keeps records apart and reads keys and counts from their own blocks', () => {
+    const tcp: RawFlowRecord = { ...udpV4, protocol: 6, sourcePort: 1, destinationPort: 2, packets: 3, ipOctets: 4, layer2Octets: 5, tcpFlags: 0x1b };
+    const { deltas } = new FlowBufferDecoder().decode(buildDrainBuffer([udpV4, tcp], { epochOffsetMs: 0 }), names);
+    expect(deltas.map((delta) => [delta.key.protocol, delta.packets, delta.octets, delta.layer2Octets, delta.tcpFlags])).toEqual([
+      [17, 1000, 228_000, 242_000, 0],
+      [6, 3, 4, 5, 0x1b],
+    ]);
+  });
+
+  it('returns an empty drain for a buffer with only a header', () => {
+    const decoded = new FlowBufferDecoder().decode(buildDrainBuffer([], { epochOffsetMs: 0 }), names);
+    expect(decoded.deltas).toEqual([]);
+  });
+
+  it('refuses buffers that are not drains or whose length disagrees with the record count', () => {
+    const decoder = new FlowBufferDecoder();
+    const good = buildDrainBuffer([udpV4], { epochOffsetMs: 0 });
+    const badMagic = Buffer.from(good);
+    badMagic.writeUInt32LE(0, 0);
+    expect(() => decoder.decode(badMagic, names)).toThrow(DrainBufferError);
+    expect(() => decoder.decode(good.subarray(0, good.length - 1), names)).toThrow(DrainBufferError);
+    expect(() => decoder.decode(Buffer.alloc(8), names)).toThrow(DrainBufferError);
+  });
+
+  it('decodes from a buffer that starts at an offset inside a larger allocation', () => {
+    const good = buildDrainBuffer([udpV4], { epochOffsetMs: 0 });
+    const larger = Buffer.alloc(good.length + 13);
+    good.copy(larger, 13);
+    const [delta] = new FlowBufferDecoder().decode(larger.subarray(13), names).deltas;
+    expect(delta.key.sourceAddress).toBe('10.244.1.2');
+  });
+
+  it('reuses the cached text of addresses it has seen', () => {
+    const decoder = new FlowBufferDecoder();
+    const first = decoder.decode(buildDrainBuffer([udpV4], { epochOffsetMs: 0 }), names).deltas[0];
+    const second = decoder.decode(buildDrainBuffer([{ ...udpV4, sourcePort: 1 }], { epochOffsetMs: 0 }), names).deltas[0];
+    expect(second.key.sourceAddress).toBe(first.key.sourceAddress);
+  });
+});
+
+describe('formatIpv6', () => {
+  it.each(['::', '::1', 'fd00::1', 'fd00:0:0:1::', '2001:db8::1:0:0:1', '2001:db8:0:1:1:1:1:1', 'fe80::a:b:c:d', '1:0:0:2:0:0:0:3', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'])(
+    'writes %s as RFC 5952 text (as the WHATWG URL parser normalises it)',
+    (address) => {
+      const bytes = Buffer.from(ipv6Bytes(address));
+      const expected = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+      expect(formatIpv6(new DataView(bytes.buffer, bytes.byteOffset, 16), 0)).toBe(expected);
+    },
+  );
+});
