@@ -1,0 +1,207 @@
+import { DataTypeCode, type InformationElement } from './information-elements.js';
+import { encodeField, fieldEncodingLength, NO_ROOM, type FieldValue } from './field-value.codec.js';
+import {
+  ENTERPRISE_BIT,
+  ENTERPRISE_NUMBER_LENGTH,
+  FIELD_SPECIFIER_LENGTH,
+  IPFIX_VERSION,
+  MAX_VARIABLE_LENGTH,
+  MESSAGE_HEADER_LENGTH,
+  OPTIONS_TEMPLATE_RECORD_HEADER_LENGTH,
+  OPTIONS_TEMPLATE_SET_ID,
+  SET_HEADER_LENGTH,
+  TEMPLATE_RECORD_HEADER_LENGTH,
+  TEMPLATE_SET_ID,
+  VARIABLE_LENGTH,
+} from './ipfix-protocol.js';
+
+/**
+ * Pure IPFIX encoders (RFC 7011 §3): each writes into a caller-owned buffer at an
+ * offset and returns the offset after what it wrote; each has a pure length function.
+ */
+
+/** One field of a template as it travels on the wire (RFC 7011 §3.2). */
+export interface FieldSpecifier {
+  readonly elementId: number;
+  /** 0 for IANA elements; otherwise the E bit is set and this number follows. */
+  readonly enterpriseId: number;
+  readonly length: number;
+}
+
+/** A template or options template record (RFC 7011 §3.4.1, §3.4.2.2); scope fields come first. */
+export interface TemplateDefinition {
+  readonly templateId: number;
+  /** 0 for a plain template; at least 1 for an options template. */
+  readonly scopeFieldCount: number;
+  readonly fields: readonly FieldSpecifier[];
+}
+
+/** A template field bound to the element it carries and to where its value comes from. */
+export interface TemplateField<Source> {
+  readonly element: InformationElement;
+  readonly length: number;
+  readonly typeCode: number;
+  readonly read: (source: Source) => FieldValue;
+}
+
+/** A template ready to encode data records read from values of type Source. */
+export interface RecordTemplate<Source> {
+  readonly definition: TemplateDefinition;
+  readonly fields: readonly TemplateField<Source>[];
+  /** Octets of the fixed-length fields and the shortest possible variable-length fields. */
+  readonly minimumRecordLength: number;
+}
+
+export interface MessageHeader {
+  readonly exportTime: number;
+  readonly sequenceNumber: number;
+  readonly observationDomainId: number;
+}
+
+export type MessageSet<Source> =
+  | { readonly kind: 'templates'; readonly templates: readonly TemplateDefinition[] }
+  | { readonly kind: 'optionsTemplates'; readonly templates: readonly TemplateDefinition[] }
+  | { readonly kind: 'data'; readonly template: RecordTemplate<Source>; readonly records: readonly Source[] };
+
+export interface IpfixMessage<Source> {
+  readonly header: MessageHeader;
+  readonly sets: readonly MessageSet<Source>[];
+}
+
+export function fieldSpecifier(element: InformationElement, length: number = element.length): FieldSpecifier {
+  return { elementId: element.id, enterpriseId: element.enterpriseId, length };
+}
+
+/** Binds elements to value readers; the first `scopeFieldCount` fields are scope fields. */
+export function defineTemplate<Source>(
+  templateId: number,
+  fields: ReadonlyArray<{ readonly element: InformationElement; readonly read: (source: Source) => FieldValue }>,
+  scopeFieldCount = 0,
+): RecordTemplate<Source> {
+  const bound = fields.map(({ element, read }) => ({ element, length: element.length, typeCode: DataTypeCode[element.type], read }));
+  return {
+    definition: { templateId, scopeFieldCount, fields: bound.map(({ element }) => fieldSpecifier(element)) },
+    fields: bound,
+    minimumRecordLength: bound.reduce((sum, field) => sum + (field.length === VARIABLE_LENGTH ? 1 : field.length), 0),
+  };
+}
+
+export function encodeMessageHeader(header: MessageHeader, messageLength: number, buf: Buffer, offset: number): number {
+  buf.writeUInt16BE(IPFIX_VERSION, offset);
+  buf.writeUInt16BE(messageLength, offset + 2);
+  buf.writeUInt32BE(header.exportTime >>> 0, offset + 4);
+  buf.writeUInt32BE(header.sequenceNumber >>> 0, offset + 8);
+  buf.writeUInt32BE(header.observationDomainId >>> 0, offset + 12);
+  return offset + MESSAGE_HEADER_LENGTH;
+}
+
+/** Offset of the sequence number in the message header, for stamping a built message per collector. */
+export const SEQUENCE_NUMBER_OFFSET = 8;
+
+export function encodeSetHeader(setId: number, setLength: number, buf: Buffer, offset: number): number {
+  buf.writeUInt16BE(setId, offset);
+  buf.writeUInt16BE(setLength, offset + 2);
+  return offset + SET_HEADER_LENGTH;
+}
+
+export function fieldSpecifierEncodingLength(field: FieldSpecifier): number {
+  return field.enterpriseId === 0 ? FIELD_SPECIFIER_LENGTH : FIELD_SPECIFIER_LENGTH + ENTERPRISE_NUMBER_LENGTH;
+}
+
+export function encodeFieldSpecifier(field: FieldSpecifier, buf: Buffer, offset: number): number {
+  const enterprise = field.enterpriseId !== 0;
+  buf.writeUInt16BE(enterprise ? field.elementId | ENTERPRISE_BIT : field.elementId, offset);
+  buf.writeUInt16BE(field.length, offset + 2);
+  if (!enterprise) return offset + FIELD_SPECIFIER_LENGTH;
+  buf.writeUInt32BE(field.enterpriseId, offset + FIELD_SPECIFIER_LENGTH);
+  return offset + FIELD_SPECIFIER_LENGTH + ENTERPRISE_NUMBER_LENGTH;
+}
+
+export function templateRecordEncodingLength(template: TemplateDefinition): number {
+  const header = template.scopeFieldCount > 0 ? OPTIONS_TEMPLATE_RECORD_HEADER_LENGTH : TEMPLATE_RECORD_HEADER_LENGTH;
+  return template.fields.reduce((sum, field) => sum + fieldSpecifierEncodingLength(field), header);
+}
+
+/** A template record, or an options template record when scopeFieldCount > 0. */
+export function encodeTemplateRecord(template: TemplateDefinition, buf: Buffer, offset: number): number {
+  buf.writeUInt16BE(template.templateId, offset);
+  buf.writeUInt16BE(template.fields.length, offset + 2);
+  let cursor = offset + TEMPLATE_RECORD_HEADER_LENGTH;
+  if (template.scopeFieldCount > 0) {
+    buf.writeUInt16BE(template.scopeFieldCount, cursor);
+    cursor += OPTIONS_TEMPLATE_RECORD_HEADER_LENGTH - TEMPLATE_RECORD_HEADER_LENGTH;
+  }
+  for (const field of template.fields) cursor = encodeFieldSpecifier(field, buf, cursor);
+  return cursor;
+}
+
+/** A template set (id 2) or options template set (id 3) holding the given records. */
+export function templateSetEncodingLength(templates: readonly TemplateDefinition[]): number {
+  return templates.reduce((sum, template) => sum + templateRecordEncodingLength(template), SET_HEADER_LENGTH);
+}
+
+export function encodeTemplateSet(templates: readonly TemplateDefinition[], options: boolean, buf: Buffer, offset: number): number {
+  const length = templateSetEncodingLength(templates);
+  let cursor = encodeSetHeader(options ? OPTIONS_TEMPLATE_SET_ID : TEMPLATE_SET_ID, length, buf, offset);
+  for (const template of templates) cursor = encodeTemplateRecord(template, buf, cursor);
+  return cursor;
+}
+
+export function dataRecordEncodingLength<Source>(template: RecordTemplate<Source>, source: Source): number {
+  let length = 0;
+  for (const field of template.fields) length += fieldEncodingLength(field.element.type, field.length, field.read(source));
+  return length;
+}
+
+/**
+ * One data record, or NO_ROOM if it would pass `limit`. Variable-length strings
+ * are cut to `maxStringBytes` octets (a record truncated to fit a message).
+ */
+export function encodeDataRecord<Source>(
+  template: RecordTemplate<Source>,
+  source: Source,
+  buf: Buffer,
+  offset: number,
+  limit: number,
+  maxStringBytes = MAX_VARIABLE_LENGTH,
+): number {
+  const fields = template.fields;
+  let cursor = offset;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    cursor = encodeField(field.typeCode, field.length, field.read(source), buf, cursor, limit, maxStringBytes);
+    if (cursor === NO_ROOM) return NO_ROOM;
+  }
+  return cursor;
+}
+
+export function dataSetEncodingLength<Source>(template: RecordTemplate<Source>, records: readonly Source[]): number {
+  return records.reduce((sum, record) => sum + dataRecordEncodingLength(template, record), SET_HEADER_LENGTH);
+}
+
+export function encodeDataSet<Source>(template: RecordTemplate<Source>, records: readonly Source[], buf: Buffer, offset: number): number {
+  let cursor = encodeSetHeader(template.definition.templateId, dataSetEncodingLength(template, records), buf, offset);
+  for (const record of records) {
+    cursor = encodeDataRecord(template, record, buf, cursor, buf.length);
+    if (cursor === NO_ROOM) throw new RangeError('Buffer too small for the data set');
+  }
+  return cursor;
+}
+
+export function messageEncodingLength<Source>(message: IpfixMessage<Source>): number {
+  return message.sets.reduce(
+    (sum, set) => sum + (set.kind === 'data' ? dataSetEncodingLength(set.template, set.records) : templateSetEncodingLength(set.templates)),
+    MESSAGE_HEADER_LENGTH,
+  );
+}
+
+/** A whole message from a description of its sets (templates, tests, tools); the flow path uses FlowMessagePacker. */
+export function encodeMessage<Source>(message: IpfixMessage<Source>, buf: Buffer, offset: number): number {
+  let cursor = encodeMessageHeader(message.header, messageEncodingLength(message), buf, offset);
+  for (const set of message.sets) {
+    cursor = set.kind === 'data'
+      ? encodeDataSet(set.template, set.records, buf, cursor)
+      : encodeTemplateSet(set.templates, set.kind === 'optionsTemplates', buf, cursor);
+  }
+  return cursor;
+}
