@@ -301,6 +301,8 @@ export class FakeKubeApiServer {
   private serveWatch(state: ResourceState, namespace: string | undefined, url: URL, response: ServerResponse): void {
     const from = Number(url.searchParams.get('resourceVersion') || this.resourceVersion);
     response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // Headers now, as the API server does: a client's fetch resolves before the first event.
+    response.flushHeaders();
     if (from < state.compactedBelow) return endWatch(response, goneEvent());
     for (const event of state.history) {
       if (event.resourceVersion > from && inNamespace(event.object, namespace)) {
