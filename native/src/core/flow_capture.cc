@@ -11,6 +11,7 @@
 #include <string>
 
 #include "drain_layout.h"
+#include "libbpf_log.h"
 #include "flow_capture.skel.h"
 
 // TCX attach types and flags, missing from the 6.1 UAPI headers (values from kernel >= 6.6).
@@ -135,6 +136,13 @@ Status FlowCapture::AttachTcx(uint32_t interface_index, Attachment* attachment) 
 }
 
 Status FlowCapture::AttachTc(uint32_t interface_index) {
+  {
+    // Creates clsact if absent; an existing one (ours after a restart, other agents') is shared, never replaced.
+    ExpectedLibbpfMessage clsact_exists("Exclusivity flag on");
+    bpf_tc_hook clsact = TcHook(interface_index, static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS));
+    int error = bpf_tc_hook_create(&clsact);
+    if (error && error != -EEXIST) return Fail(error, "clsact qdisc");
+  }
   const struct {
     bpf_tc_attach_point point;
     bpf_program* program;
@@ -142,12 +150,9 @@ Status FlowCapture::AttachTc(uint32_t interface_index) {
   } hooks[] = {{BPF_TC_INGRESS, skeleton_->progs.flow_capture_ingress, "ingress"},
                {BPF_TC_EGRESS, skeleton_->progs.flow_capture_egress, "egress"}};
   for (const auto& hook : hooks) {
-    // Creates clsact if absent; an existing one (other agents' filters) is shared, never replaced.
     bpf_tc_hook tc_hook = TcHook(interface_index, hook.point);
-    int error = bpf_tc_hook_create(&tc_hook);
-    if (error && error != -EEXIST) return Fail(error, "clsact qdisc");
     bpf_tc_opts filter = TcFilter(bpf_program__fd(hook.program), BPF_TC_F_REPLACE);
-    error = bpf_tc_attach(&tc_hook, &filter);
+    int error = bpf_tc_attach(&tc_hook, &filter);
     if (error) {
       if (hook.point == BPF_TC_EGRESS) {
         bpf_tc_hook ingress_hook = TcHook(interface_index, BPF_TC_INGRESS);

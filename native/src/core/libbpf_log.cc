@@ -17,6 +17,7 @@ std::mutex queue_mutex;
 std::deque<LibbpfMessage> queue;
 std::size_t dropped_messages = 0;
 std::atomic<bool> keep_debug_messages{false};
+thread_local const char* expected_message = nullptr;
 
 const char* LevelName(enum libbpf_print_level level) {
   switch (level) {
@@ -37,6 +38,7 @@ int CollectMessage(enum libbpf_print_level level, const char* format, va_list ar
   if (length < 0) return 0;
   std::string message(text);
   while (!message.empty() && message.back() == '\n') message.pop_back();
+  if (expected_message != nullptr && message.find(expected_message) != std::string::npos) return length;
   std::lock_guard<std::mutex> lock(queue_mutex);
   if (queue.size() >= kMaxQueuedMessages) {
     queue.pop_front();
@@ -47,6 +49,10 @@ int CollectMessage(enum libbpf_print_level level, const char* format, va_list ar
 }
 
 }  // namespace
+
+ExpectedLibbpfMessage::ExpectedLibbpfMessage(const char* expected) { expected_message = expected; }
+
+ExpectedLibbpfMessage::~ExpectedLibbpfMessage() { expected_message = nullptr; }
 
 void InstallLibbpfLog(bool keep_debug) {
   keep_debug_messages.store(keep_debug);

@@ -15,6 +15,16 @@ struct LibbpfMessage {
 // Installs the callback; debug messages (verifier chatter) are kept only when asked for.
 void InstallLibbpfLog(bool keep_debug);
 
+// While alive, drops this thread's libbpf messages containing `expected`: the kernel
+// explains an error the caller handles (e.g. clsact already exists) as a warning.
+class ExpectedLibbpfMessage {
+ public:
+  explicit ExpectedLibbpfMessage(const char* expected);
+  ~ExpectedLibbpfMessage();
+  ExpectedLibbpfMessage(const ExpectedLibbpfMessage&) = delete;
+  ExpectedLibbpfMessage& operator=(const ExpectedLibbpfMessage&) = delete;
+};
+
 // Messages since the last call, oldest first; `dropped` tells how many overflowed the queue.
 std::vector<LibbpfMessage> TakeLibbpfMessages(std::size_t* dropped);
 
