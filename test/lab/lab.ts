@@ -1,0 +1,169 @@
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** Every lab namespace starts with this; the creating process id follows, so leftovers of dead runs are recognisable. */
+export const LAB_PREFIX = 'fxlab-';
+
+/** The node's bridge and pod addressing (documentation/ULA ranges, never routed off the machine). */
+const BRIDGE = 'br0';
+const IPV4_PREFIX = '10.244.0.';
+const IPV6_PREFIX = 'fd00:244::';
+const GATEWAY_HOST = 1;
+
+export interface LabPod {
+  readonly name: string;
+  /** The pod's network namespace; eth0 inside it. */
+  readonly namespace: string;
+  /** The host-side veth in the node namespace, which capture attaches to. */
+  readonly hostInterface: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+}
+
+/** Runs a command, failing with its stderr. */
+export async function run(command: string, args: readonly string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(command, args, { maxBuffer: 64 << 20 });
+    return stdout;
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed: ${stderr?.trim() || (error as Error).message}`);
+  }
+}
+
+/**
+ * A Kubernetes node without a cluster: a "node" network namespace with a bridge,
+ * and pod namespaces whose eth0 is one end of a veth pair, the other end moved
+ * into the node namespace as a CNI does. IPv4 10.244.0.x/24 and IPv6
+ * fd00:244::x/64 (no DAD). Names are unique per run, so test files can run side
+ * by side; destroy() is idempotent, and removeLeftovers() cleans up after runs
+ * that were killed.
+ */
+export class Lab {
+  private readonly pods = new Map<string, LabPod>();
+  private nextHost = GATEWAY_HOST + 1;
+  private destroyed = false;
+
+  private constructor(readonly id: string) {}
+
+  get nodeNamespace(): string {
+    return `${this.id}-node`;
+  }
+
+  get podList(): LabPod[] {
+    return [...this.pods.values()];
+  }
+
+  static async create(options: { pods?: number } = {}): Promise<Lab> {
+    await Lab.removeLeftovers();
+    const lab = new Lab(`${LAB_PREFIX}${process.pid}-${randomBytes(3).toString('hex')}`);
+    try {
+      await run('ip', ['netns', 'add', lab.nodeNamespace]);
+      const node = ['-n', lab.nodeNamespace];
+      await run('ip', [...node, 'link', 'set', 'lo', 'up']);
+      await run('ip', [...node, 'link', 'add', BRIDGE, 'type', 'bridge']);
+      await run('ip', [...node, 'addr', 'add', `${IPV4_PREFIX}${GATEWAY_HOST}/24`, 'dev', BRIDGE]);
+      await run('ip', [...node, '-6', 'addr', 'add', `${IPV6_PREFIX}${GATEWAY_HOST}/64`, 'dev', BRIDGE, 'nodad']);
+      await run('ip', [...node, 'link', 'set', BRIDGE, 'up']);
+      for (let index = 0; index < (options.pods ?? 2); index++) await lab.addPod();
+    } catch (error) {
+      await lab.destroy();
+      throw error;
+    }
+    return lab;
+  }
+
+  /** Creates a pod: veth made inside the pod namespace, its peer moved to the node and joined to the bridge. */
+  async addPod(): Promise<LabPod> {
+    const host = this.nextHost++;
+    const pod: LabPod = {
+      name: `pod${host}`,
+      namespace: `${this.id}-pod${host}`,
+      hostInterface: `vethpod${host}`,
+      ipv4: `${IPV4_PREFIX}${host}`,
+      ipv6: `${IPV6_PREFIX}${host}`,
+    };
+    await run('ip', ['netns', 'add', pod.namespace]);
+    this.pods.set(pod.name, pod);
+    const inPod = ['-n', pod.namespace];
+    await run('ip', [...inPod, 'link', 'set', 'lo', 'up']);
+    await run('ip', [...inPod, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', pod.hostInterface]);
+    await run('ip', [...inPod, 'link', 'set', pod.hostInterface, 'netns', this.nodeNamespace]);
+    await run('ip', [...inPod, 'addr', 'add', `${pod.ipv4}/24`, 'dev', 'eth0']);
+    await run('ip', [...inPod, '-6', 'addr', 'add', `${pod.ipv6}/64`, 'dev', 'eth0', 'nodad']);
+    await run('ip', [...inPod, 'link', 'set', 'eth0', 'up']);
+    await run('ip', [...inPod, 'route', 'add', 'default', 'via', `${IPV4_PREFIX}${GATEWAY_HOST}`]);
+    await run('ip', [...inPod, '-6', 'route', 'add', 'default', 'via', `${IPV6_PREFIX}${GATEWAY_HOST}`]);
+    await run('ip', ['-n', this.nodeNamespace, 'link', 'set', pod.hostInterface, 'master', BRIDGE, 'up']);
+    return pod;
+  }
+
+  /** Deletes a pod's namespace; its veth pair goes with it. */
+  async removePod(pod: LabPod): Promise<void> {
+    this.pods.delete(pod.name);
+    await deleteNamespace(pod.namespace);
+  }
+
+  pod(name: string): LabPod {
+    const pod = this.pods.get(name);
+    if (pod === undefined) throw new Error(`no pod ${name} in ${this.id}`);
+    return pod;
+  }
+
+  /** Runs a command inside a namespace of this lab. */
+  exec(namespace: string, command: string, args: readonly string[]): Promise<string> {
+    return run('ip', ['netns', 'exec', namespace, command, ...args]);
+  }
+
+  /** Starts a long-running command inside a namespace of this lab. */
+  spawn(namespace: string, command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+    return spawn('ip', ['netns', 'exec', namespace, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+  }
+
+  /** Removes every namespace of this lab; safe to call twice. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const namespace of await labNamespaces()) if (namespace.startsWith(`${this.id}-`)) await deleteNamespace(namespace);
+    this.pods.clear();
+  }
+
+  /** Removes namespaces of labs whose creating process is gone (killed test runs). */
+  static async removeLeftovers(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const namespace of await labNamespaces()) {
+      const pid = Number(/^fxlab-(\d+)-/.exec(namespace)?.[1]);
+      if (Number.isInteger(pid) && !processAlive(pid)) {
+        await deleteNamespace(namespace);
+        removed.push(namespace);
+      }
+    }
+    return removed;
+  }
+}
+
+export async function labNamespaces(): Promise<string[]> {
+  const output = await run('ip', ['-json', 'netns', 'list']);
+  const namespaces = output.trim() === '' ? [] : (JSON.parse(output) as Array<{ name: string }>);
+  return namespaces.map((namespace) => namespace.name).filter((name) => name.startsWith(LAB_PREFIX));
+}
+
+async function deleteNamespace(namespace: string): Promise<void> {
+  try {
+    await run('ip', ['netns', 'del', namespace]);
+  } catch (error) {
+    if (!/No such file|not found|Invalid/.test((error as Error).message)) throw error;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,274 @@
+import { once } from 'node:events';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { Lab, LabPod } from './lab.js';
+
+/**
+ * Traffic between lab pods, each generator returning the counts a correct
+ * exporter must report for the flows it made (the truth for exact checks, shared
+ * by the capture tests and end-to-end checks at a collector).
+ */
+export interface ExpectedFlow {
+  readonly ipVersion: 4 | 6;
+  readonly sourceAddress: string;
+  readonly destinationAddress: string;
+  readonly sourcePort: number;
+  readonly destinationPort: number;
+  readonly protocol: number;
+  readonly icmpType: number;
+  readonly packets: number;
+  /** IP headers + payload. */
+  readonly octets: number;
+  /** octets + 14 B Ethernet header per packet. */
+  readonly layer2Octets: number;
+}
+
+export type Family = 4 | 6;
+
+const ETHERNET_HEADER = 14;
+const IP_HEADER = { 4: 20, 6: 40 } as const;
+const UDP_HEADER = 8;
+const ICMP_ECHO_HEADER = 8;
+
+const address = (pod: LabPod, family: Family) => (family === 4 ? pod.ipv4 : pod.ipv6);
+
+/** Resolves with the first stdout line matching `pattern` (the stream stays open for later readers). */
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += String(chunk);
+      const line = buffered.split('\n').find((candidate) => pattern.test(candidate));
+      if (line === undefined) return;
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      resolve(line);
+    };
+    const onExit = (code: number | null) => reject(new Error(`process exited (${code}) before printing ${pattern}`));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+async function finished(child: ChildProcess): Promise<string> {
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += String(chunk)));
+  let errors = '';
+  child.stderr!.on('data', (chunk) => (errors += String(chunk)));
+  const [code] = (child.exitCode !== null ? [child.exitCode] : await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`exit ${code}: ${errors}`);
+  return output;
+}
+
+const UDP_RECEIVER = `
+import socket, sys
+host, port, expected = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+s.bind((host, port))
+s.settimeout(3)
+print('ready', flush=True)
+got = 0
+try:
+    while got < expected:
+        s.recv(65535)
+        got += 1
+except socket.timeout:
+    pass
+print('received', got, flush=True)
+`;
+
+const UDP_SENDER = `
+import socket, sys
+source, source_port, host, port, count, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((source, source_port))
+payload = b'x' * size
+for _ in range(count):
+    s.sendto(payload, (host, port))
+print('sent', count, flush=True)
+`;
+
+/** Sends `count` UDP datagrams of `payloadBytes` from one pod to another (receiver started first). */
+export async function sendUdp(
+  lab: Lab,
+  from: LabPod,
+  to: LabPod,
+  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; destinationPort: number },
+): Promise<ExpectedFlow> {
+  const { family, count, payloadBytes, sourcePort, destinationPort } = options;
+  const receiver = lab.spawn(to.namespace, 'python3', ['-c', UDP_RECEIVER, address(to, family), String(destinationPort), String(count)]);
+  await waitForLine(receiver, /^ready/);
+  const receiverDone = finished(receiver);
+  await lab.exec(from.namespace, 'python3', ['-c', UDP_SENDER, address(from, family), String(sourcePort), address(to, family), String(destinationPort), String(count), String(payloadBytes)]);
+  await receiverDone;
+  const octets = count * (IP_HEADER[family] + UDP_HEADER + payloadBytes);
+  return {
+    ipVersion: family,
+    sourceAddress: address(from, family),
+    destinationAddress: address(to, family),
+    sourcePort,
+    destinationPort,
+    protocol: 17,
+    icmpType: 0,
+    packets: count,
+    octets,
+    layer2Octets: octets + count * ETHERNET_HEADER,
+  };
+}
+
+/** Pings and returns the echo requests and the echo replies as two flows. */
+export async function ping(lab: Lab, from: LabPod, to: LabPod, options: { family: Family; count: number; payloadBytes: number }): Promise<{ requests: ExpectedFlow; replies: ExpectedFlow }> {
+  const { family, count, payloadBytes } = options;
+  const output = await lab.exec(from.namespace, 'ping', [`-${family}`, '-c', String(count), '-i', '0.01', '-s', String(payloadBytes), '-W', '2', address(to, family)]);
+  const received = Number(/(\d+) received/.exec(output)?.[1]);
+  if (received !== count) throw new Error(`ping got ${received} of ${count} replies: ${output}`);
+  const perPacket = IP_HEADER[family] + ICMP_ECHO_HEADER + payloadBytes;
+  const flow = (source: LabPod, destination: LabPod, icmpType: number): ExpectedFlow => ({
+    ipVersion: family,
+    sourceAddress: address(source, family),
+    destinationAddress: address(destination, family),
+    sourcePort: 0,
+    destinationPort: 0,
+    protocol: family === 4 ? 1 : 58,
+    icmpType,
+    packets: count,
+    octets: count * perPacket,
+    layer2Octets: count * (perPacket + ETHERNET_HEADER),
+  });
+  return family === 4 ? { requests: flow(from, to, 8), replies: flow(to, from, 0) } : { requests: flow(from, to, 128), replies: flow(to, from, 129) };
+}
+
+const TCP_SERVER = `
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port))
+s.listen(1)
+print('ready', flush=True)
+c, _ = s.accept()
+total = 0
+while True:
+    data = c.recv(1 << 20)
+    if not data:
+        break
+    total += len(data)
+if sys.argv[3] == 'rst':
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00')
+c.close()
+print('received', total, flush=True)
+`;
+
+/*
+ * The sender writes, half-closes, waits for the server's close, then reads its own
+ * TCP_INFO (what ss -ti shows): every segment it sent, SYN to last ACK, and the
+ * payload bytes. struct tcp_info offsets: segs_out at 136, bytes_sent at 200.
+ */
+const TCP_CLIENT = `
+import json, socket, struct, sys
+source, host, port, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_STREAM)
+s.bind((source, 0))
+s.connect((host, port))
+s.sendall(b'y' * size)
+s.shutdown(socket.SHUT_WR)
+reset = False
+try:
+    while s.recv(65536):
+        pass
+except ConnectionResetError:
+    reset = True
+info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+segs_out = struct.unpack_from('I', info, 136)[0]
+bytes_sent, bytes_retrans = struct.unpack_from('QQ', info, 200)
+print(json.dumps({'sourcePort': s.getsockname()[1], 'segsOut': segs_out, 'bytesSent': bytes_sent, 'bytesRetrans': bytes_retrans, 'reset': reset}), flush=True)
+s.close()
+`;
+
+export interface TcpTransfer {
+  readonly sourcePort: number;
+  /** From the sender's TCP_INFO: segments sent (SYN to last ACK) and payload bytes. */
+  readonly segmentsOut: number;
+  readonly payloadBytes: number;
+  readonly retransmittedBytes: number;
+  readonly serverReset: boolean;
+}
+
+/** One TCP connection from `from` to `to` carrying `bytes`; the server ends it with FIN or with RST. */
+export async function tcpTransfer(lab: Lab, from: LabPod, to: LabPod, options: { family: Family; bytes: number; port: number; serverEnd?: 'fin' | 'rst' }): Promise<TcpTransfer> {
+  const { family, bytes, port } = options;
+  const server = lab.spawn(to.namespace, 'python3', ['-c', TCP_SERVER, address(to, family), String(port), options.serverEnd ?? 'fin']);
+  await waitForLine(server, /^ready/);
+  const serverDone = finished(server);
+  const client = JSON.parse(await lab.exec(from.namespace, 'python3', ['-c', TCP_CLIENT, address(from, family), address(to, family), String(port), String(bytes)]));
+  await serverDone;
+  return { sourcePort: client.sourcePort, segmentsOut: client.segsOut, payloadBytes: client.bytesSent, retransmittedBytes: client.bytesRetrans, serverReset: client.reset };
+}
+
+/**
+ * Segments the sender put on the wire, as IP-level and L2 counts, from TCP_INFO.
+ * With timestamps (Linux default) every segment carries a 32 B TCP header except
+ * the SYN (40 B: MSS, SACK-permitted, timestamps, window scale).
+ */
+export function expectedTcpSender(from: LabPod, to: LabPod, family: Family, port: number, transfer: TcpTransfer): ExpectedFlow {
+  const SYN_EXTRA_OPTIONS = 8;
+  const TCP_HEADER_WITH_TIMESTAMPS = 32;
+  const octets = transfer.payloadBytes + transfer.segmentsOut * (IP_HEADER[family] + TCP_HEADER_WITH_TIMESTAMPS) + SYN_EXTRA_OPTIONS;
+  return {
+    ipVersion: family,
+    sourceAddress: address(from, family),
+    destinationAddress: address(to, family),
+    sourcePort: transfer.sourcePort,
+    destinationPort: port,
+    protocol: 6,
+    icmpType: 0,
+    packets: transfer.segmentsOut,
+    octets,
+    layer2Octets: octets + transfer.segmentsOut * ETHERNET_HEADER,
+  };
+}
+
+/** Frame lengths of a classic pcap file (tcpdump -w): original lengths, so any snap length works. */
+export function pcapFrameLengths(pcap: Buffer): number[] {
+  const magic = pcap.readUInt32LE(0);
+  const littleEndian = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  const read32 = (offset: number) => (littleEndian ? pcap.readUInt32LE(offset) : pcap.readUInt32BE(offset));
+  const lengths: number[] = [];
+  for (let offset = 24; offset + 16 <= pcap.length; ) {
+    const captured = read32(offset + 8);
+    lengths.push(read32(offset + 12));
+    offset += 16 + captured;
+  }
+  return lengths;
+}
+
+/** Captures on a pod's eth0 with tcpdump while `traffic` runs; returns the frame lengths seen. Immediate mode, so SIGINT loses no packets still waiting in a ring block. */
+export async function capturePodFrames<T>(lab: Lab, pod: LabPod, filter: string, traffic: () => Promise<T>): Promise<{ result: T; frameLengths: number[] }> {
+  const file = join(tmpdir(), `${lab.id}-${pod.name}-${Date.now()}.pcap`);
+  const tcpdump = lab.spawn(pod.namespace, 'tcpdump', ['-i', 'eth0', '-nn', '--immediate-mode', '-U', '-s', '128', '-w', file, filter]);
+  let stderr = '';
+  const listening = new Promise<void>((resolve) =>
+    tcpdump.stderr!.on('data', (chunk) => {
+      stderr += String(chunk);
+      if (stderr.includes('listening on')) resolve();
+    }),
+  );
+  await listening;
+  try {
+    const result = await traffic();
+    tcpdump.kill('SIGINT');
+    await once(tcpdump, 'exit');
+    return { result, frameLengths: pcapFrameLengths(await readFile(file)) };
+  } finally {
+    tcpdump.kill('SIGKILL');
+    await rm(file, { force: true });
+  }
+}
+
+/** Turns segmentation and receive offloads off on a pod's eth0, so every segment is its own frame. */
+export async function disableOffloads(lab: Lab, pod: LabPod): Promise<void> {
+  await lab.exec(pod.namespace, 'ethtool', ['-K', 'eth0', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+}
