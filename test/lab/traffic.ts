@@ -119,10 +119,15 @@ export async function sendUdp(
   };
 }
 
-/** Pings and returns the echo requests and the echo replies as two flows. */
-export async function ping(lab: Lab, from: LabPod, to: LabPod, options: { family: Family; count: number; payloadBytes: number }): Promise<{ requests: ExpectedFlow; replies: ExpectedFlow }> {
+/** Pings (every 10 ms unless told) and returns the echo requests and the echo replies as two flows. */
+export async function ping(
+  lab: Lab,
+  from: LabPod,
+  to: LabPod,
+  options: { family: Family; count: number; payloadBytes: number; intervalSeconds?: number },
+): Promise<{ requests: ExpectedFlow; replies: ExpectedFlow }> {
   const { family, count, payloadBytes } = options;
-  const output = await lab.exec(from.namespace, 'ping', [`-${family}`, '-c', String(count), '-i', '0.01', '-s', String(payloadBytes), '-W', '2', address(to, family)]);
+  const output = await lab.exec(from.namespace, 'ping', [`-${family}`, '-c', String(count), '-i', String(options.intervalSeconds ?? 0.01), '-s', String(payloadBytes), '-W', '2', address(to, family)]);
   const received = Number(/(\d+) received/.exec(output)?.[1]);
   if (received !== count) throw new Error(`ping got ${received} of ${count} replies: ${output}`);
   const perPacket = IP_HEADER[family] + ICMP_ECHO_HEADER + payloadBytes;
