@@ -307,7 +307,7 @@ describe('helm chart', () => {
       const accepted = Object.keys(schema.properties.config.properties);
       const known = new Set([...AGENT_VARIABLES, ...VITALS_VARIABLES]);
       expect(accepted.filter((name) => !known.has(name))).toEqual([]);
-      expect([...AGENT_VARIABLES].filter((name) => name !== 'NODE_NAME' && !accepted.includes(name))).toEqual([]);
+      expect([...AGENT_VARIABLES].filter((name) => !(name in DOWNWARD_API) && !accepted.includes(name))).toEqual([]);
     });
 
     it('keeps the defaults in values.yaml equal to the agent defaults', () => {

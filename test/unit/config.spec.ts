@@ -29,6 +29,21 @@ describe('configuration from the environment', () => {
       nodeName: 'node-1',
       log: { level: 'info', file: undefined },
       http: { healthPort: 8081, metricsPort: 9464, bindAddress: '0.0.0.0' },
+      vitals: {
+        enabled: true,
+        collectionIntervalSeconds: 30,
+        exportIntervalSeconds: 60,
+        metricsServerCheckIntervalSeconds: 300,
+        cacheTimeoutSeconds: 120,
+        lease: {
+          name: 'k8s-flow-exporter',
+          namespace: undefined,
+          identity: require('node:os').hostname(),
+          durationSeconds: 15,
+          renewDeadlineSeconds: 10,
+          retryPeriodSeconds: 2,
+        },
+      },
     });
   });
 

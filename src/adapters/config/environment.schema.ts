@@ -1,5 +1,5 @@
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, Validate, ValidatorConstraint } from 'class-validator';
-import type { ValidatorConstraintInterface } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, Validate, ValidatorConstraint } from 'class-validator';
+import type { ValidationArguments, ValidatorConstraintInterface } from 'class-validator';
 
 @ValidatorConstraint({ name: 'isRegExp' })
 class IsRegExpSource implements ValidatorConstraintInterface {
@@ -16,6 +16,25 @@ class IsRegExpSource implements ValidatorConstraintInterface {
     return '$property must be a valid JavaScript regular expression';
   }
 }
+
+/** Orders two integer variables: `@Validate(ComparedTo, ['>=', 'OTHER_VARIABLE'])`. */
+@ValidatorConstraint({ name: 'comparedTo' })
+class ComparedTo implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const [operator, other] = args.constraints as ['>=' | '<', string];
+    const otherValue = (args.object as Record<string, unknown>)[other];
+    // A bad other value is reported on its own variable.
+    if (typeof value !== 'number' || typeof otherValue !== 'number') return true;
+    return operator === '>=' ? value >= otherValue : value < otherValue;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    const [operator, other] = args.constraints as string[];
+    return `$property must be ${operator === '>=' ? 'at least' : 'less than'} ${other}`;
+  }
+}
+
+/** A Kubernetes object name (DNS subdomain, RFC 1123). */
+const KUBERNETES_OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** RFC 7011: a message is at most 65535 B; over IPv4 UDP the payload is at most 65507 B. */
 const MAX_UDP_PAYLOAD = 65_507;
@@ -98,6 +117,44 @@ export class EnvironmentVariables {
 
   @IsString() @Matches(/^[0-9a-fA-F.:]+$/, { message: '$property must be an IP address' })
   HTTP_BIND_ADDRESS = '0.0.0.0';
+
+  /** Parsed strictly: only "true" or "false" (see BOOLEAN_VARIABLES). */
+  @IsBoolean({ message: '$property must be true or false' })
+  VITALS_ENABLED = true;
+
+  @IsInt() @Min(1)
+  VITALS_COLLECTION_INTERVAL = 30;
+
+  @IsInt() @Min(1)
+  VITALS_EXPORT_INTERVAL = 60;
+
+  @IsInt() @Min(1)
+  VITALS_METRICS_SERVER_CHECK_INTERVAL = 300;
+
+  /** Values read longer ago are not exported; shorter than an interval would make every value flap. */
+  @IsInt() @Min(1) @Validate(ComparedTo, ['>=', 'VITALS_EXPORT_INTERVAL']) @Validate(ComparedTo, ['>=', 'VITALS_COLLECTION_INTERVAL'])
+  VITALS_CACHE_TIMEOUT = 120;
+
+  @IsString() @Matches(KUBERNETES_OBJECT_NAME, { message: '$property must be a Kubernetes object name' })
+  VITALS_LEASE_NAME = 'k8s-flow-exporter';
+
+  /** Leader election timing, as client-go's defaults and rules (duration > renew deadline > retry period). */
+  @IsInt() @Min(1)
+  VITALS_LEASE_DURATION = 15;
+
+  @IsInt() @Min(1) @Validate(ComparedTo, ['<', 'VITALS_LEASE_DURATION'])
+  VITALS_LEASE_RENEW_DEADLINE = 10;
+
+  @IsInt() @Min(1) @Validate(ComparedTo, ['<', 'VITALS_LEASE_RENEW_DEADLINE'])
+  VITALS_LEASE_RETRY_PERIOD = 2;
+
+  /** Namespace of the vitals Lease (downward API); else the service account's, else "default". */
+  @IsOptional() @IsString() @IsNotEmpty()
+  POD_NAMESPACE: string | undefined = undefined;
+
+  /** Leader election identity (downward API); else the host name. */
+  @IsOptional() @IsString() @IsNotEmpty()
+  POD_NAME: string | undefined = undefined;
 }
 
 /** Fields whose string value is converted to an integer before validation. */
@@ -117,4 +174,14 @@ export const INTEGER_VARIABLES: ReadonlyArray<keyof EnvironmentVariables> = [
   'K8S_DELETED_POD_GRACE',
   'HEALTH_PORT',
   'METRICS_PORT',
+  'VITALS_COLLECTION_INTERVAL',
+  'VITALS_EXPORT_INTERVAL',
+  'VITALS_METRICS_SERVER_CHECK_INTERVAL',
+  'VITALS_CACHE_TIMEOUT',
+  'VITALS_LEASE_DURATION',
+  'VITALS_LEASE_RENEW_DEADLINE',
+  'VITALS_LEASE_RETRY_PERIOD',
 ];
+
+/** Fields whose value must be exactly "true" or "false"; anything else fails validation. */
+export const BOOLEAN_VARIABLES: ReadonlyArray<keyof EnvironmentVariables> = ['VITALS_ENABLED'];

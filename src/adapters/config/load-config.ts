@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { validateSync } from 'class-validator';
 import { AgentConfig } from '../../application/config/agent-config.js';
-import { EnvironmentVariables, INTEGER_VARIABLES } from './environment.schema.js';
+import { BOOLEAN_VARIABLES, EnvironmentVariables, INTEGER_VARIABLES } from './environment.schema.js';
 
 export interface ConfigProblem {
   readonly variable: string;
@@ -16,6 +16,7 @@ export class ConfigError extends Error {
 }
 
 const DECIMAL_INTEGER = /^-?\d+$/;
+const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false };
 
 /** Reads and validates the environment; throws ConfigError listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv): AgentConfig {
@@ -25,9 +26,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AgentConfig {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const value = raw.trim();
-    fields[name] = INTEGER_VARIABLES.includes(name as keyof EnvironmentVariables)
-      ? DECIMAL_INTEGER.test(value) ? Number(value) : value
-      : value;
+    const variable = name as keyof EnvironmentVariables;
+    if (INTEGER_VARIABLES.includes(variable)) fields[name] = DECIMAL_INTEGER.test(value) ? Number(value) : value;
+    else if (BOOLEAN_VARIABLES.includes(variable)) fields[name] = BOOLEANS[value] ?? value;
+    else fields[name] = value;
   }
   const problems = validateSync(variables, { stopAtFirstError: true }).flatMap((error) =>
     Object.values(error.constraints ?? {}).map((rule) => ({
@@ -67,5 +69,20 @@ function toAgentConfig(v: EnvironmentVariables): AgentConfig {
     nodeName: v.NODE_NAME ?? hostname(),
     log: { level: v.LOG_LEVEL, file: v.LOG_FILE },
     http: { healthPort: v.HEALTH_PORT, metricsPort: v.METRICS_PORT, bindAddress: v.HTTP_BIND_ADDRESS },
+    vitals: {
+      enabled: v.VITALS_ENABLED,
+      collectionIntervalSeconds: v.VITALS_COLLECTION_INTERVAL,
+      exportIntervalSeconds: v.VITALS_EXPORT_INTERVAL,
+      metricsServerCheckIntervalSeconds: v.VITALS_METRICS_SERVER_CHECK_INTERVAL,
+      cacheTimeoutSeconds: v.VITALS_CACHE_TIMEOUT,
+      lease: {
+        name: v.VITALS_LEASE_NAME,
+        namespace: v.POD_NAMESPACE,
+        identity: v.POD_NAME ?? hostname(),
+        durationSeconds: v.VITALS_LEASE_DURATION,
+        renewDeadlineSeconds: v.VITALS_LEASE_RENEW_DEADLINE,
+        retryPeriodSeconds: v.VITALS_LEASE_RETRY_PERIOD,
+      },
+    },
   };
 }

@@ -32,4 +32,22 @@ export abstract class AgentConfig {
   abstract readonly nodeName: string;
   abstract readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly file: string | undefined };
   abstract readonly http: { readonly healthPort: number; readonly metricsPort: number; readonly bindAddress: string };
+  abstract readonly vitals: {
+    readonly enabled: boolean;
+    readonly collectionIntervalSeconds: number;
+    readonly exportIntervalSeconds: number;
+    readonly metricsServerCheckIntervalSeconds: number;
+    /** Values this agent read longer ago than this are never exported. */
+    readonly cacheTimeoutSeconds: number;
+    readonly lease: {
+      readonly name: string;
+      /** POD_NAMESPACE; undefined: the service account's namespace, else "default" (resolved by the adapter). */
+      readonly namespace: string | undefined;
+      /** POD_NAME, else the host name. */
+      readonly identity: string;
+      readonly durationSeconds: number;
+      readonly renewDeadlineSeconds: number;
+      readonly retryPeriodSeconds: number;
+    };
+  };
 }
