@@ -56,7 +56,7 @@ describe('IPFIX template records (RFC 7011 §3.2, §3.4)', () => {
   it('round-trips a template with IANA and enterprise fields', () => {
     const template = rowTemplate(300, ['sourceIPv4Address', 'octetDeltaCount', 'sourcePodName', 'observerNodeName']).definition;
     const bytes = expectRoundTrip(templateCodec(false), template);
-    expect(bytes).toEqual(hex('012c 0004 | 0008 0004 | 0001 0008 | 8001 ffff 00007ed9 | 8013 ffff 00007ed9'));
+    expect(bytes).toEqual(hex('012c 0004  0008 0004  0001 0008  8001 ffff 00007ed9  8013 ffff 00007ed9'));
   });
 
   it('round-trips an options template with its scope field count (never 0)', () => {

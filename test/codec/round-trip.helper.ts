@@ -1,8 +1,8 @@
-/** A codec in the project's shape: pure length, encode at an offset, decode a byte range. */
-export interface Codec<T> {
+/** A codec in the project's shape: pure length, encode at an offset, decode a byte range (into T or a decoded view D). */
+export interface Codec<T, D = T> {
   encodingLength(value: T): number;
   encode(value: T, buf: Buffer, offset: number): number;
-  decode(buf: Buffer, start: number, end: number): T;
+  decode(buf: Buffer, start: number, end: number): D;
 }
 
 const GUARD = 0xa5;
@@ -12,7 +12,7 @@ const GUARD = 0xa5;
  * encodingLength agrees with the bytes written; encoding at an offset into a larger
  * buffer writes the same bytes and touches nothing outside them. Returns the bytes.
  */
-export function expectRoundTrip<T>(codec: Codec<T>, value: T, expected: unknown = value): Buffer {
+export function expectRoundTrip<T, D = T>(codec: Codec<T, D>, value: T, expected: unknown = value): Buffer {
   const length = codec.encodingLength(value);
   const alone = Buffer.alloc(length);
   expect(codec.encode(value, alone, 0)).toBe(length);
@@ -27,7 +27,9 @@ export function expectRoundTrip<T>(codec: Codec<T>, value: T, expected: unknown 
   return alone;
 }
 
-/** Hex with spaces stripped, for readable golden fixtures. */
+/** Golden bytes written as hex: whitespace is ignored and "|" starts a comment to the end of the line. */
 export function hex(text: string): Buffer {
-  return Buffer.from(text.replace(/[\s|]/g, ''), 'hex');
+  const digits = text.replace(/\|[^\n]*/g, '').replace(/\s/g, '');
+  if (!/^([0-9a-f]{2})*$/i.test(digits)) throw new Error(`Not hex: ${digits}`);
+  return Buffer.from(digits, 'hex');
 }

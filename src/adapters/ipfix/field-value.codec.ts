@@ -54,6 +54,53 @@ export function fieldEncodingLength(type: IpfixDataType, length: number, value: 
  * would pass `limit` (nothing past `limit` is written). Variable-length strings
  * are cut to `maxStringBytes` at a character boundary.
  */
+export type FieldWriter = (value: FieldValue, buf: Buffer, offset: number, limit: number, maxStringBytes: number) => number;
+
+/**
+ * The writer of a type at a template length: the encoding table. Default-size
+ * integers get their own writers (the flow hot path); reduced sizes and bigints
+ * take the general one.
+ */
+export function fieldWriter(typeCode: number, length: number): FieldWriter {
+  if (length === VARIABLE_LENGTH) return typeCode === DataTypeCode.string ? encodeVariableString : encodeVariableOctets;
+  switch (typeCode) {
+    case DataTypeCode.unsigned8:
+      return length === 1 ? writeUnsigned8 : fixed(length, writeUnsigned);
+    case DataTypeCode.unsigned16:
+      return length === 2 ? writeUnsigned16 : fixed(length, writeUnsigned);
+    case DataTypeCode.unsigned32:
+    case DataTypeCode.dateTimeSeconds:
+      return length === 4 ? writeUnsigned32 : fixed(length, writeUnsigned);
+    case DataTypeCode.unsigned64:
+    case DataTypeCode.dateTimeMilliseconds:
+      return length === 8 ? writeUnsigned64 : fixed(length, writeUnsigned);
+    case DataTypeCode.signed8:
+    case DataTypeCode.signed16:
+    case DataTypeCode.signed32:
+    case DataTypeCode.signed64:
+      return fixed(length, writeSigned);
+    case DataTypeCode.float32:
+      return fixed(length, (value, buf, offset) => buf.writeFloatBE(value as number, offset));
+    case DataTypeCode.float64:
+      return fixed(length, (value, buf, offset) => buf.writeDoubleBE(value as number, offset));
+    case DataTypeCode.boolean:
+      return fixed(length, (value, buf, offset) => (buf[offset] = value ? BOOLEAN_TRUE : BOOLEAN_FALSE));
+    case DataTypeCode.ipv4Address:
+      return writeIpv4Field;
+    case DataTypeCode.ipv6Address:
+      return fixed(length, (value, buf, offset) => buf.set(ipv6Bytes(value as string), offset));
+    case DataTypeCode.macAddress:
+      return fixed(length, (value, buf, offset) => writeMac(value as string, buf, offset));
+    case DataTypeCode.string:
+      return fixed(length, (value, buf, offset, fieldLength) => writeFixedString(value as string, buf, offset, fieldLength));
+    case DataTypeCode.octetArray:
+      return fixed(length, (value, buf, offset, fieldLength) => writeFixedOctets(value as Uint8Array, buf, offset, fieldLength));
+    default:
+      throw new FieldEncodingError(`Cannot encode data type code ${typeCode}`);
+  }
+}
+
+/** encodeField for one-off use (tests, tools); templates keep their writers from fieldWriter(). */
 export function encodeField(
   typeCode: number,
   length: number,
@@ -63,56 +110,65 @@ export function encodeField(
   limit: number,
   maxStringBytes: number = MAX_VARIABLE_LENGTH,
 ): number {
-  if (length === VARIABLE_LENGTH) {
-    if (typeCode === DataTypeCode.string) return encodeVariableString(value as string, buf, offset, limit, maxStringBytes);
-    return encodeVariableOctets(value as Uint8Array, buf, offset, limit);
-  }
-  const end = offset + length;
-  if (end > limit) return NO_ROOM;
-  switch (typeCode) {
-    case DataTypeCode.unsigned8:
-    case DataTypeCode.unsigned16:
-    case DataTypeCode.unsigned32:
-    case DataTypeCode.unsigned64:
-    case DataTypeCode.dateTimeSeconds:
-    case DataTypeCode.dateTimeMilliseconds:
-      writeUnsigned(value as number | bigint, buf, offset, length);
-      break;
-    case DataTypeCode.signed8:
-    case DataTypeCode.signed16:
-    case DataTypeCode.signed32:
-    case DataTypeCode.signed64:
-      writeSigned(value as number | bigint, buf, offset, length);
-      break;
-    case DataTypeCode.float32:
-      buf.writeFloatBE(value as number, offset);
-      break;
-    case DataTypeCode.float64:
-      buf.writeDoubleBE(value as number, offset);
-      break;
-    case DataTypeCode.boolean:
-      buf[offset] = value ? BOOLEAN_TRUE : BOOLEAN_FALSE;
-      break;
-    case DataTypeCode.ipv4Address:
-      writeIpv4(value as string, buf, offset);
-      break;
-    case DataTypeCode.ipv6Address:
-      buf.set(ipv6Bytes(value as string), offset);
-      break;
-    case DataTypeCode.macAddress:
-      writeMac(value as string, buf, offset);
-      break;
-    case DataTypeCode.string:
-      writeFixedString(value as string, buf, offset, length);
-      break;
-    case DataTypeCode.octetArray:
-      writeFixedOctets(value as Uint8Array, buf, offset, length);
-      break;
-    default:
-      throw new FieldEncodingError(`Cannot encode data type code ${typeCode}`);
-  }
-  return end;
+  return fieldWriter(typeCode, length)(value, buf, offset, limit, maxStringBytes);
 }
+
+function fixed(length: number, write: (value: FieldValue, buf: Buffer, offset: number, length: number) => void): FieldWriter {
+  return (value, buf, offset, limit) => {
+    if (offset + length > limit) return NO_ROOM;
+    write(value, buf, offset, length);
+    return offset + length;
+  };
+}
+
+const writeUnsigned8: FieldWriter = (value, buf, offset, limit) => {
+  if (offset + 1 > limit) return NO_ROOM;
+  buf[offset] = Number(value);
+  return offset + 1;
+};
+
+const writeUnsigned16: FieldWriter = (value, buf, offset, limit) => {
+  if (offset + 2 > limit) return NO_ROOM;
+  const number = Number(value);
+  buf[offset] = number >>> 8;
+  buf[offset + 1] = number;
+  return offset + 2;
+};
+
+const writeUnsigned32: FieldWriter = (value, buf, offset, limit) => {
+  if (offset + 4 > limit) return NO_ROOM;
+  const number = Number(value);
+  buf[offset] = number >>> 24;
+  buf[offset + 1] = number >>> 16;
+  buf[offset + 2] = number >>> 8;
+  buf[offset + 3] = number;
+  return offset + 4;
+};
+
+const writeUnsigned64: FieldWriter = (value, buf, offset, limit) => {
+  if (offset + 8 > limit) return NO_ROOM;
+  if (typeof value !== 'number') {
+    writeUnsigned(value as bigint, buf, offset, 8);
+    return offset + 8;
+  }
+  // Above 32 bits JS bit operators do not apply: split into the high part and the low 32 bits.
+  const high = Math.floor(value / TWO_POW_32);
+  buf[offset] = high >>> 24;
+  buf[offset + 1] = high >>> 16;
+  buf[offset + 2] = high >>> 8;
+  buf[offset + 3] = high;
+  buf[offset + 4] = value >>> 24;
+  buf[offset + 5] = value >>> 16;
+  buf[offset + 6] = value >>> 8;
+  buf[offset + 7] = value;
+  return offset + 8;
+};
+
+const writeIpv4Field: FieldWriter = (value, buf, offset, limit) => {
+  if (offset + 4 > limit) return NO_ROOM;
+  writeIpv4(value as string, buf, offset);
+  return offset + 4;
+};
 
 /** Reads one fixed-length value (variable-length content is read by the caller and passed the same way). */
 export function decodeField(typeCode: number, buf: Buffer, offset: number, length: number): FieldValue {
@@ -188,7 +244,8 @@ export function isValidFieldLength(type: IpfixDataType, length: number): boolean
  * Strings are mostly short ASCII Kubernetes names: copy their char codes directly
  * (cheaper than a native call per string) and fall back to Buffer.write otherwise.
  */
-function encodeVariableString(value: string, buf: Buffer, offset: number, limit: number, maxBytes: number): number {
+function encodeVariableString(fieldValue: FieldValue, buf: Buffer, offset: number, limit: number, maxBytes: number): number {
+  const value = fieldValue as string;
   const charCount = value.length;
   if (charCount <= MAX_SHORT_VARIABLE_LENGTH && charCount <= maxBytes) {
     // UTF-8 never takes fewer octets than UTF-16 code units, so this bound holds for any string.
@@ -227,7 +284,8 @@ export function utf8BoundaryAtOrBefore(bytes: Uint8Array, maxBytes: number): num
   return cut;
 }
 
-function encodeVariableOctets(value: Uint8Array, buf: Buffer, offset: number, limit: number): number {
+function encodeVariableOctets(fieldValue: FieldValue, buf: Buffer, offset: number, limit: number): number {
+  const value = fieldValue as Uint8Array;
   const start = offset + variableLengthPrefixLength(value.length);
   if (start + value.length > limit) return NO_ROOM;
   if (value.length > MAX_VARIABLE_LENGTH) throw new FieldEncodingError(`Variable-length value of ${value.length} octets`);
@@ -248,7 +306,8 @@ function writeFixedOctets(value: Uint8Array, buf: Buffer, offset: number, length
   buf.set(value, offset);
 }
 
-function writeUnsigned(value: number | bigint, buf: Uint8Array, offset: number, length: number): void {
+function writeUnsigned(fieldValue: FieldValue, buf: Uint8Array, offset: number, length: number): void {
+  let value = fieldValue as number | bigint;
   if (typeof value === 'bigint') {
     for (let i = length - 1; i >= 0; i--) {
       buf[offset + i] = Number(value & 0xffn);
@@ -283,7 +342,8 @@ function readUnsigned(buf: Buffer, offset: number, length: number): number | big
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
 
-function writeSigned(value: number | bigint, buf: Buffer, offset: number, length: number): void {
+function writeSigned(fieldValue: FieldValue, buf: Buffer, offset: number, length: number): void {
+  const value = fieldValue as number | bigint;
   if (length <= 6) buf.writeIntBE(Number(value), offset, length);
   else writeUnsigned(BigInt.asUintN(length * 8, BigInt(value)), buf, offset, length);
 }

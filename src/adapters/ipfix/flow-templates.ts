@@ -5,16 +5,22 @@ import { ENDPOINT_CONTEXT_FIELDS, type EndpointContextField, type InformationEle
 import type { FieldValue } from './field-value.codec.js';
 import { defineTemplate, type RecordTemplate } from './ipfix-message.encoder.js';
 
+/** Who exports: the same for every record of a batch, so its fields are encoded once and copied. */
+export interface ExporterIdentity {
+  /** Local address of the socket towards the collector (exporterIPv4/IPv6Address). */
+  readonly address: string;
+  /** The node whose agent observed the flow. */
+  readonly observerNodeName: string;
+}
+
 /**
- * What one flow data record is read from. The packer reuses one row for a whole
+ * What one flow data record is read from. The exporter reuses one row for a whole
  * batch (only `flow` changes), so encoding allocates nothing per record.
  */
 export interface FlowExportRow {
   flow: EnrichedFlow;
-  /** Local address of the socket towards the collector (exporterIPv4/IPv6Address). */
-  exporterAddress: string;
-  /** The node whose agent observed the flow. */
-  observerNodeName: string;
+  /** Immutable: its encoded fields are cached per instance. */
+  exporter: ExporterIdentity;
 }
 
 export type IpVersion = 4 | 6;
@@ -32,12 +38,19 @@ function variantIndex(ipVersion: IpVersion, direction: FlowDirection, exporterIp
   return (ipVersion === 6 ? 4 : 0) + direction * 2 + (exporterIpVersion === 6 ? 1 : 0);
 }
 
-type Field = { readonly element: string; readonly read: (row: FlowExportRow) => FieldValue };
+type Field = {
+  readonly element: string;
+  readonly read: (row: FlowExportRow) => FieldValue;
+  readonly owner?: (row: FlowExportRow) => object | undefined;
+};
 
+const exporterOf = (row: FlowExportRow): ExporterIdentity => row.exporter;
+
+/** One end's context; EndpointContext is frozen, so its encoded bytes are cached per instance. */
 function endpointFields(prefix: 'source' | 'destination', end: (row: FlowExportRow) => EndpointContext | undefined): Field[] {
   return ENDPOINT_CONTEXT_FIELDS.map(({ field, element }) => {
     const key: EndpointContextField = field;
-    return { element: `${prefix}${element}`, read: (row: FlowExportRow) => end(row)?.[key] ?? '' };
+    return { element: `${prefix}${element}`, read: (row: FlowExportRow) => end(row)?.[key] ?? '', owner: end };
   });
 }
 
@@ -63,10 +76,10 @@ function flowFields(variant: FlowTemplateVariant): Field[] {
     { element: variant.direction === FlowDirection.Ingress ? 'ingressInterface' : 'egressInterface', read: (row) => row.flow.flow.key.interfaceIndex },
     { element: 'interfaceName', read: (row) => row.flow.flow.interfaceName },
     { element: 'flowEndReason', read: (row) => row.flow.flow.endReason },
-    { element: variant.exporterIpVersion === 6 ? 'exporterIPv6Address' : 'exporterIPv4Address', read: (row) => row.exporterAddress },
+    { element: variant.exporterIpVersion === 6 ? 'exporterIPv6Address' : 'exporterIPv4Address', read: (row) => row.exporter.address, owner: exporterOf },
+    { element: 'observerNodeName', read: (row) => row.exporter.observerNodeName, owner: exporterOf },
     ...endpointFields('source', (row) => row.flow.source),
     ...endpointFields('destination', (row) => row.flow.destination),
-    { element: 'observerNodeName', read: (row) => row.observerNodeName },
   ];
 }
 
@@ -83,7 +96,7 @@ export class FlowTemplates {
       for (const direction of [FlowDirection.Ingress, FlowDirection.Egress]) {
         for (const exporterIpVersion of [4, 6] as const) {
           const index = variantIndex(ipVersion, direction, exporterIpVersion);
-          const fields = flowFields({ ipVersion, direction, exporterIpVersion }).map(({ element, read }) => ({ element: registry.byName(element), read }));
+          const fields = flowFields({ ipVersion, direction, exporterIpVersion }).map((field) => ({ ...field, element: registry.byName(field.element) }));
           this.variants[index] = defineTemplate(FLOW_TEMPLATE_ID_BASE + index, fields);
         }
       }

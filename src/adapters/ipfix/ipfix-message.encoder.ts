@@ -1,5 +1,5 @@
 import { DataTypeCode, type InformationElement } from './information-elements.js';
-import { encodeField, fieldEncodingLength, NO_ROOM, type FieldValue } from './field-value.codec.js';
+import { fieldEncodingLength, fieldWriter, NO_ROOM, type FieldValue, type FieldWriter } from './field-value.codec.js';
 import {
   ENTERPRISE_BIT,
   ENTERPRISE_NUMBER_LENGTH,
@@ -42,12 +42,39 @@ export interface TemplateField<Source> {
   readonly length: number;
   readonly typeCode: number;
   readonly read: (source: Source) => FieldValue;
+  /** This field's entry of the encoding table (field-value.codec.ts). */
+  readonly write: FieldWriter;
 }
+
+/** How a template field is declared: the element, its value, and optionally the object it belongs to. */
+export interface FieldDeclaration<Source> {
+  readonly element: InformationElement;
+  readonly read: (source: Source) => FieldValue;
+  /**
+   * The immutable object this value is read from (e.g. one end's Kubernetes context).
+   * Consecutive fields with the same `owner` function form a block whose bytes are
+   * encoded once per object and then copied: most flows share a few contexts, and one
+   * copy is far cheaper than encoding nine strings.
+   */
+  readonly owner?: (source: Source) => object | undefined;
+}
+
+/** A run of template fields encoded either one by one or, for owned fields, as one cached block. */
+export type TemplateSegment<Source> =
+  | { readonly kind: 'field'; readonly field: TemplateField<Source> }
+  | {
+      readonly kind: 'ownedBlock';
+      readonly fields: readonly TemplateField<Source>[];
+      readonly owner: (source: Source) => object | undefined;
+      /** Encoded bytes per owner object; entries go when the object is collected. */
+      readonly cache: WeakMap<object, Buffer>;
+    };
 
 /** A template ready to encode data records read from values of type Source. */
 export interface RecordTemplate<Source> {
   readonly definition: TemplateDefinition;
   readonly fields: readonly TemplateField<Source>[];
+  readonly segments: readonly TemplateSegment<Source>[];
   /** Octets of the fixed-length fields and the shortest possible variable-length fields. */
   readonly minimumRecordLength: number;
 }
@@ -75,14 +102,25 @@ export function fieldSpecifier(element: InformationElement, length: number = ele
 /** Binds elements to value readers; the first `scopeFieldCount` fields are scope fields. */
 export function defineTemplate<Source>(
   templateId: number,
-  fields: ReadonlyArray<{ readonly element: InformationElement; readonly read: (source: Source) => FieldValue }>,
+  declarations: ReadonlyArray<FieldDeclaration<Source>>,
   scopeFieldCount = 0,
 ): RecordTemplate<Source> {
-  const bound = fields.map(({ element, read }) => ({ element, length: element.length, typeCode: DataTypeCode[element.type], read }));
+  const fields = declarations.map(({ element, read }) => {
+    const typeCode = DataTypeCode[element.type];
+    return { element, length: element.length, typeCode, read, write: fieldWriter(typeCode, element.length) };
+  });
+  const segments: TemplateSegment<Source>[] = [];
+  declarations.forEach(({ owner }, index) => {
+    const previous = segments.at(-1);
+    if (owner === undefined) segments.push({ kind: 'field', field: fields[index] });
+    else if (previous?.kind === 'ownedBlock' && previous.owner === owner) (previous.fields as TemplateField<Source>[]).push(fields[index]);
+    else segments.push({ kind: 'ownedBlock', fields: [fields[index]], owner, cache: new WeakMap() });
+  });
   return {
-    definition: { templateId, scopeFieldCount, fields: bound.map(({ element }) => fieldSpecifier(element)) },
-    fields: bound,
-    minimumRecordLength: bound.reduce((sum, field) => sum + (field.length === VARIABLE_LENGTH ? 1 : field.length), 0),
+    definition: { templateId, scopeFieldCount, fields: fields.map(({ element }) => fieldSpecifier(element)) },
+    fields,
+    segments,
+    minimumRecordLength: fields.reduce((sum, field) => sum + (field.length === VARIABLE_LENGTH ? 1 : field.length), 0),
   };
 }
 
@@ -155,7 +193,8 @@ export function dataRecordEncodingLength<Source>(template: RecordTemplate<Source
 
 /**
  * One data record, or NO_ROOM if it would pass `limit`. Variable-length strings
- * are cut to `maxStringBytes` octets (a record truncated to fit a message).
+ * are cut to `maxStringBytes` octets (a record truncated to fit a message); cut
+ * records bypass the owned-block cache.
  */
 export function encodeDataRecord<Source>(
   template: RecordTemplate<Source>,
@@ -165,14 +204,65 @@ export function encodeDataRecord<Source>(
   limit: number,
   maxStringBytes = MAX_VARIABLE_LENGTH,
 ): number {
-  const fields = template.fields;
+  if (maxStringBytes < MAX_VARIABLE_LENGTH) return encodeFields(template.fields, source, buf, offset, limit, maxStringBytes);
+  const segments = template.segments;
   let cursor = offset;
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i];
-    cursor = encodeField(field.typeCode, field.length, field.read(source), buf, cursor, limit, maxStringBytes);
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    if (segment.kind === 'field') {
+      const field = segment.field;
+      cursor = field.write(field.read(source), buf, cursor, limit, MAX_VARIABLE_LENGTH);
+    } else {
+      const block = ownedBlockBytes(segment, source);
+      if (cursor + block.length > limit) return NO_ROOM;
+      copyBlock(block, buf, cursor);
+      cursor += block.length;
+    }
     if (cursor === NO_ROOM) return NO_ROOM;
   }
   return cursor;
+}
+
+function encodeFields<Source>(
+  fields: readonly TemplateField<Source>[],
+  source: Source,
+  buf: Buffer,
+  offset: number,
+  limit: number,
+  maxStringBytes: number,
+): number {
+  let cursor = offset;
+  for (let i = 0; i < fields.length && cursor !== NO_ROOM; i++) {
+    const field = fields[i];
+    cursor = field.write(field.read(source), buf, cursor, limit, maxStringBytes);
+  }
+  return cursor;
+}
+
+/** Fields of an unknown owner (undefined) are encoded too: their readers give the "unknown" values. */
+const UNKNOWN_OWNER = {};
+
+function ownedBlockBytes<Source>(segment: Extract<TemplateSegment<Source>, { kind: 'ownedBlock' }>, source: Source): Buffer {
+  const owner = segment.owner(source) ?? UNKNOWN_OWNER;
+  let block = segment.cache.get(owner);
+  if (block === undefined) {
+    const length = segment.fields.reduce((sum, field) => sum + fieldEncodingLength(field.element.type, field.length, field.read(source)), 0);
+    block = Buffer.allocUnsafe(length);
+    encodeFields(segment.fields, source, block, 0, length, MAX_VARIABLE_LENGTH);
+    segment.cache.set(owner, block);
+  }
+  return block;
+}
+
+/** Below this size a JS loop beats the native call behind TypedArray#set. */
+const NATIVE_COPY_THRESHOLD = 48;
+
+function copyBlock(block: Buffer, buf: Buffer, offset: number): void {
+  if (block.length >= NATIVE_COPY_THRESHOLD) {
+    buf.set(block, offset);
+    return;
+  }
+  for (let i = 0; i < block.length; i++) buf[offset + i] = block[i];
 }
 
 export function dataSetEncodingLength<Source>(template: RecordTemplate<Source>, records: readonly Source[]): number {

@@ -37,34 +37,50 @@ export interface PackerStats {
 }
 
 const NO_SET = -1;
+/** Messages are carved from slabs of at least this size, so finishing one costs no copy. */
+const MIN_SLAB_SIZE = 1 << 20;
 
 /**
  * Packs records into messages of at most maxMessageSize octets for one
- * observation domain. Records are written straight into a reused scratch buffer
- * (encoders never pass the limit); a record that does not fit closes the message
- * and is written again into the next one; a record too big for an empty message
- * has its strings cut. Each finished message is copied out once, so sends can
- * run while the next batch is packed.
+ * observation domain. Messages are built in place in a slab and handed out as
+ * views of it (no copy; the next message starts where the last one ended). A
+ * record is encoded right where it would go in the current message, using room
+ * past the message limit; only when it turns out not to fit is it moved, once,
+ * into the next message. A record too big for any message has its strings cut.
  */
 export class MessagePacker<Source> {
   readonly stats: PackerStats = { truncatedRecords: 0, oversizedRecords: 0, unencodableRecords: 0 };
-  private readonly scratch: Buffer;
-  private readonly limit: number;
-  private messages: PackedMessage[] = [];
-  private exportTime = 0;
-  private offset = MESSAGE_HEADER_LENGTH;
+  private readonly maxMessageSize: number;
+  /** Largest record: alone in a message behind the message and set headers. */
+  private readonly recordLimit: number;
+  /** Octets a message may need while built: itself, then an inline template and set header, then a record past its limit. */
+  private readonly window: number;
+  /** Where a record that must move waits while its old message is closed. */
+  private readonly parking: Buffer;
+  private slab: Buffer;
+  /** Start of the current message in the slab; offsets below are absolute slab offsets. */
+  private base = 0;
+  private limit: number;
+  private offset: number;
   private setStart = NO_SET;
   private setId = NO_SET;
   private recordsInMessage = 0;
-  /** Template ids whose template travels in the current message. */
+  /** Template ids whose template travels in (or right ahead of) the current message. */
   private readonly templatesInMessage = new Set<number>();
+  private messages: PackedMessage[] = [];
+  private exportTime = 0;
 
   constructor(private readonly options: { readonly maxMessageSize: number; readonly observationDomainId: number }) {
     if (!(options.maxMessageSize > MESSAGE_HEADER_LENGTH + SET_HEADER_LENGTH && options.maxMessageSize <= MAX_MESSAGE_LENGTH)) {
       throw new RangeError(`maxMessageSize ${options.maxMessageSize} out of range`);
     }
-    this.limit = options.maxMessageSize;
-    this.scratch = Buffer.alloc(options.maxMessageSize);
+    this.maxMessageSize = options.maxMessageSize;
+    this.recordLimit = options.maxMessageSize - MESSAGE_HEADER_LENGTH - SET_HEADER_LENGTH;
+    this.window = 3 * options.maxMessageSize;
+    this.parking = Buffer.alloc(this.recordLimit);
+    this.slab = this.newSlab();
+    this.limit = this.base + this.maxMessageSize;
+    this.offset = this.base + MESSAGE_HEADER_LENGTH;
   }
 
   /** Starts a batch of messages stamped with this export time (epoch seconds). */
@@ -84,19 +100,35 @@ export class MessagePacker<Source> {
   /**
    * Adds one data record. With `inlineTemplate`, every message holding records of
    * this template also carries the template ahead of them (RFC 7011 §8: templates
-   * precede their data; over UDP they go in the same message).
+   * precede their data; over UDP they go in the same message), or, when template and
+   * record cannot share a message, the template travels alone right ahead.
    */
   addRecord(template: RecordTemplate<Source>, source: Source, inlineTemplate: boolean): void {
+    const definition = template.definition;
+    const start = this.offset + this.prefixLength(definition, inlineTemplate);
+    let end: number;
     try {
-      if (this.tryAppendRecord(template, source, inlineTemplate, MAX_VARIABLE_LENGTH)) return;
-      if (this.hasContent()) {
-        this.closeMessage();
-        if (this.tryAppendRecord(template, source, inlineTemplate, MAX_VARIABLE_LENGTH)) return;
+      end = encodeDataRecord(template, source, this.slab, start, start + this.recordLimit);
+      if (end === NO_ROOM) {
+        const maxStringBytes = largestStringCap(template, source, this.recordLimit);
+        if (maxStringBytes === undefined) {
+          this.stats.oversizedRecords++;
+          return;
+        }
+        end = encodeDataRecord(template, source, this.slab, start, start + this.recordLimit, maxStringBytes);
+        this.stats.truncatedRecords++;
       }
-      this.appendTruncated(template, source, inlineTemplate);
     } catch {
       this.stats.unencodableRecords++;
+      return;
     }
+    if (end <= this.limit) {
+      this.writePrefix(definition, inlineTemplate);
+      this.offset = end;
+    } else {
+      this.moveToNextMessage(definition, inlineTemplate, start, end - start);
+    }
+    this.recordsInMessage++;
   }
 
   /** Closes the batch and hands over its messages. */
@@ -107,8 +139,44 @@ export class MessagePacker<Source> {
     return messages;
   }
 
+  /** Octets between the current offset and where the next record of this template starts. */
+  private prefixLength(template: TemplateDefinition, inlineTemplate: boolean): number {
+    if (this.needsTemplate(template, inlineTemplate)) {
+      return (this.setId === TEMPLATE_SET_ID ? 0 : SET_HEADER_LENGTH) + templateRecordEncodingLength(template) + SET_HEADER_LENGTH;
+    }
+    return this.setId === template.templateId ? 0 : SET_HEADER_LENGTH;
+  }
+
+  /** Writes the inline template and data set header in front of a record (exactly prefixLength octets). */
+  private writePrefix(template: TemplateDefinition, inlineTemplate: boolean): void {
+    if (this.needsTemplate(template, inlineTemplate)) this.tryAppendTemplate(template);
+    if (this.setId !== template.templateId) this.openSet(template.templateId);
+  }
+
+  /**
+   * The record at [start, start + length) does not fit this message: park it,
+   * close the message, and place the record in the next one (behind a
+   * template-only message if template and record cannot share one).
+   */
+  private moveToNextMessage(template: TemplateDefinition, inlineTemplate: boolean, start: number, length: number): void {
+    this.slab.copy(this.parking, 0, start, start + length);
+    if (this.hasContent()) this.closeMessage();
+    if (MESSAGE_HEADER_LENGTH + this.prefixLength(template, inlineTemplate) + length > this.maxMessageSize) {
+      this.addTemplates([template]);
+      this.closeMessage();
+      this.templatesInMessage.add(template.templateId);
+    }
+    this.writePrefix(template, inlineTemplate);
+    this.parking.copy(this.slab, this.offset, 0, length);
+    this.offset += length;
+  }
+
+  private needsTemplate(template: TemplateDefinition, inlineTemplate: boolean): boolean {
+    return inlineTemplate && !this.templatesInMessage.has(template.templateId);
+  }
+
   private hasContent(): boolean {
-    return this.offset > MESSAGE_HEADER_LENGTH;
+    return this.offset > this.base + MESSAGE_HEADER_LENGTH;
   }
 
   private tryAppendTemplate(template: TemplateDefinition): boolean {
@@ -117,48 +185,9 @@ export class MessagePacker<Source> {
     const length = templateRecordEncodingLength(template) + (needsSetHeader ? SET_HEADER_LENGTH : 0);
     if (this.offset + length > this.limit) return false;
     if (needsSetHeader) this.openSet(setId);
-    this.offset = encodeTemplateRecord(template, this.scratch, this.offset);
+    this.offset = encodeTemplateRecord(template, this.slab, this.offset);
     this.templatesInMessage.add(template.templateId);
     return true;
-  }
-
-  /** Appends a record (and its template, set header) or leaves the message untouched and returns false. */
-  private tryAppendRecord(template: RecordTemplate<Source>, source: Source, inlineTemplate: boolean, maxStringBytes: number): boolean {
-    const savedOffset = this.offset;
-    const savedSetStart = this.setStart;
-    const savedSetId = this.setId;
-    const templateId = template.definition.templateId;
-    const addsTemplate = inlineTemplate && !this.templatesInMessage.has(templateId);
-    let end = NO_ROOM;
-    try {
-      if (!addsTemplate || this.tryAppendTemplate(template.definition)) {
-        if (this.setId !== templateId && this.offset + SET_HEADER_LENGTH <= this.limit) this.openSet(templateId);
-        if (this.setId === templateId) end = encodeDataRecord(template, source, this.scratch, this.offset, this.limit, maxStringBytes);
-      }
-    } finally {
-      // On no room or a throw, restoring the offsets is enough: bytes past them are rewritten before the message closes.
-      if (end === NO_ROOM) {
-        this.offset = savedOffset;
-        this.setStart = savedSetStart;
-        this.setId = savedSetId;
-        if (addsTemplate) this.templatesInMessage.delete(templateId);
-      }
-    }
-    if (end === NO_ROOM) return false;
-    this.offset = end;
-    this.recordsInMessage++;
-    return true;
-  }
-
-  /** The record alone in a message with every string cut to the largest common length that fits. */
-  private appendTruncated(template: RecordTemplate<Source>, source: Source, inlineTemplate: boolean): void {
-    const overhead = MESSAGE_HEADER_LENGTH + SET_HEADER_LENGTH + (inlineTemplate ? SET_HEADER_LENGTH + templateRecordEncodingLength(template.definition) : 0);
-    const maxStringBytes = largestStringCap(template, source, this.limit - overhead);
-    if (maxStringBytes !== undefined && this.tryAppendRecord(template, source, inlineTemplate, maxStringBytes)) {
-      this.stats.truncatedRecords++;
-      return;
-    }
-    this.stats.oversizedRecords++;
   }
 
   private openSet(setId: number): void {
@@ -170,7 +199,7 @@ export class MessagePacker<Source> {
 
   private closeSet(): void {
     if (this.setStart === NO_SET) return;
-    encodeSetHeader(this.setId, this.offset - this.setStart, this.scratch, this.setStart);
+    encodeSetHeader(this.setId, this.offset - this.setStart, this.slab, this.setStart);
     this.setStart = NO_SET;
     this.setId = NO_SET;
   }
@@ -178,11 +207,21 @@ export class MessagePacker<Source> {
   private closeMessage(): void {
     this.closeSet();
     const { observationDomainId } = this.options;
-    encodeMessageHeader({ exportTime: this.exportTime, sequenceNumber: 0, observationDomainId }, this.offset, this.scratch, 0);
-    this.messages.push({ buffer: Buffer.from(this.scratch.subarray(0, this.offset)), observationDomainId, dataRecords: this.recordsInMessage });
-    this.offset = MESSAGE_HEADER_LENGTH;
+    const length = this.offset - this.base;
+    encodeMessageHeader({ exportTime: this.exportTime, sequenceNumber: 0, observationDomainId }, length, this.slab, this.base);
+    this.messages.push({ buffer: this.slab.subarray(this.base, this.offset), observationDomainId, dataRecords: this.recordsInMessage });
+    this.base = this.offset;
+    if (this.base + this.window > this.slab.length) this.slab = this.newSlab();
+    this.limit = this.base + this.maxMessageSize;
+    this.offset = this.base + MESSAGE_HEADER_LENGTH;
     this.recordsInMessage = 0;
     this.templatesInMessage.clear();
+  }
+
+  /** A fresh slab; earlier ones live on only as long as their messages do. */
+  private newSlab(): Buffer {
+    this.base = 0;
+    return Buffer.allocUnsafeSlow(Math.max(MIN_SLAB_SIZE, 4 * this.window));
   }
 }
 
