@@ -12,6 +12,12 @@ const BRIDGE = 'br0';
 const IPV4_PREFIX = '10.244.0.';
 const IPV6_PREFIX = 'fd00:244::';
 const GATEWAY_HOST = 1;
+/** Service ClusterIPs, from Kubernetes' default service CIDR (10.96.0.0/12) and a ULA twin; no interface holds them. */
+const CLUSTER_IPV4_PREFIX = '10.96.0.';
+const CLUSTER_IPV6_PREFIX = 'fd00:96::';
+const FIRST_CLUSTER_HOST = 10;
+/** kube-proxy's entry chain in the nat table. */
+const SERVICES_CHAIN = 'KUBE-SERVICES';
 
 export interface LabPod {
   readonly name: string;
@@ -21,6 +27,25 @@ export interface LabPod {
   readonly hostInterface: string;
   readonly ipv4: string;
   readonly ipv6: string;
+}
+
+export type ServiceProtocol = 'tcp' | 'udp';
+
+export interface LabServicePort {
+  readonly protocol: ServiceProtocol;
+  /** The ClusterIP port clients connect to. */
+  readonly port: number;
+  /** The backend pod's port the connection is translated to. */
+  readonly targetPort: number;
+}
+
+/** A ClusterIP Service with one backend pod, translated like kube-proxy's iptables mode. */
+export interface LabService {
+  readonly name: string;
+  readonly clusterIpv4: string;
+  readonly clusterIpv6: string;
+  readonly backend: LabPod;
+  readonly ports: readonly LabServicePort[];
 }
 
 /** Runs a command, failing with its stderr. */
@@ -38,13 +63,17 @@ export async function run(command: string, args: readonly string[]): Promise<str
  * A Kubernetes node without a cluster: a "node" network namespace with a bridge,
  * and pod namespaces whose eth0 is one end of a veth pair, the other end moved
  * into the node namespace as a CNI does. IPv4 10.244.0.x/24 and IPv6
- * fd00:244::x/64 (no DAD). Names are unique per run, so test files can run side
+ * fd00:244::x/64 (no DAD). The node is the pods' gateway (default route, with
+ * forwarding on), and addClusterIpService() translates a ClusterIP to a backend
+ * pod as kube-proxy does. Names are unique per run, so test files can run side
  * by side; destroy() is idempotent, and removeLeftovers() cleans up after runs
  * that were killed.
  */
 export class Lab {
   private readonly pods = new Map<string, LabPod>();
+  private readonly services = new Map<string, LabService>();
   private nextHost = GATEWAY_HOST + 1;
+  private nextClusterHost = FIRST_CLUSTER_HOST;
   private destroyed = false;
 
   private constructor(readonly id: string) {}
@@ -55,6 +84,10 @@ export class Lab {
 
   get podList(): LabPod[] {
     return [...this.pods.values()];
+  }
+
+  get serviceList(): LabService[] {
+    return [...this.services.values()];
   }
 
   static async create(options: { pods?: number } = {}): Promise<Lab> {
@@ -68,6 +101,8 @@ export class Lab {
       await run('ip', [...node, 'addr', 'add', `${IPV4_PREFIX}${GATEWAY_HOST}/24`, 'dev', BRIDGE]);
       await run('ip', [...node, '-6', 'addr', 'add', `${IPV6_PREFIX}${GATEWAY_HOST}/64`, 'dev', BRIDGE, 'nodad']);
       await run('ip', [...node, 'link', 'set', BRIDGE, 'up']);
+      // The gateway routes: traffic to a ClusterIP leaves the pod by its default route and comes back out of br0.
+      await lab.exec(lab.nodeNamespace, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
       for (let index = 0; index < (options.pods ?? 2); index++) await lab.addPod();
     } catch (error) {
       await lab.destroy();
@@ -101,10 +136,66 @@ export class Lab {
     return pod;
   }
 
-  /** Deletes a pod's namespace; its veth pair goes with it. */
+  /**
+   * Deletes a pod's veth pair, then its namespace. The kernel dismantles a deleted
+   * namespace later, on a work queue, so the explicit link delete (what a CNI's DEL
+   * does) is what makes the host veth gone when this returns.
+   */
   async removePod(pod: LabPod): Promise<void> {
     this.pods.delete(pod.name);
+    await run('ip', ['-n', pod.namespace, 'link', 'del', 'eth0']);
     await deleteNamespace(pod.namespace);
+  }
+
+  /**
+   * A ClusterIP Service whose one endpoint is `backend`: nat-table rules in the node
+   * namespace, as kube-proxy's iptables mode installs them (PREROUTING and OUTPUT
+   * jump to KUBE-SERVICES, which DNATs ClusterIP:port to the pod's IP:targetPort),
+   * for IPv4 and IPv6. Replies between two pods on the bridge are bridged, not
+   * routed, so they are un-NATed only because the node calls iptables for bridged
+   * traffic (br_netfilter, bridge-nf-call-ip(6)tables: per namespace, on by
+   * default) — the same requirement Kubernetes has for bridge CNIs.
+   */
+  async addClusterIpService(options: { name: string; backend: LabPod; ports: readonly LabServicePort[] }): Promise<LabService> {
+    const host = this.nextClusterHost++;
+    const service: LabService = { ...options, clusterIpv4: `${CLUSTER_IPV4_PREFIX}${host}`, clusterIpv6: `${CLUSTER_IPV6_PREFIX}${host}` };
+    await this.checkBridgeCallsIptables();
+    for (const [iptables, clusterIp, backendIp, bracket] of [
+      ['iptables', service.clusterIpv4, options.backend.ipv4, (address: string) => address],
+      ['ip6tables', service.clusterIpv6, options.backend.ipv6, (address: string) => `[${address}]`],
+    ] as const) {
+      await this.ensureServiceChain(iptables);
+      for (const { protocol, port, targetPort } of options.ports) {
+        await this.exec(this.nodeNamespace, iptables, [
+          '-t', 'nat', '-A', SERVICES_CHAIN, '-d', clusterIp, '-p', protocol, '--dport', String(port),
+          '-m', 'comment', '--comment', `${options.name}:${protocol}/${port}`,
+          '-j', 'DNAT', '--to-destination', `${bracket(backendIp)}:${targetPort}`,
+        ]);
+      }
+    }
+    this.services.set(service.name, service);
+    return service;
+  }
+
+  service(name: string): LabService {
+    const service = this.services.get(name);
+    if (service === undefined) throw new Error(`no service ${name} in ${this.id}`);
+    return service;
+  }
+
+  private async ensureServiceChain(iptables: 'iptables' | 'ip6tables'): Promise<void> {
+    const nat = (...args: string[]) => this.exec(this.nodeNamespace, iptables, ['-t', 'nat', ...args]);
+    if ((await nat('-S')).includes(`-N ${SERVICES_CHAIN}`)) return;
+    await nat('-N', SERVICES_CHAIN);
+    await nat('-A', 'PREROUTING', '-j', SERVICES_CHAIN);
+    await nat('-A', 'OUTPUT', '-j', SERVICES_CHAIN);
+  }
+
+  private async checkBridgeCallsIptables(): Promise<void> {
+    for (const family of ['iptables', 'ip6tables']) {
+      const setting = (await this.exec(this.nodeNamespace, 'sysctl', ['-n', `net.bridge.bridge-nf-call-${family}`]).catch(() => '')).trim();
+      if (setting !== '1') throw new Error(`ClusterIP replies between pods need br_netfilter with net.bridge.bridge-nf-call-${family}=1 (have '${setting}'): modprobe br_netfilter`);
+    }
   }
 
   pod(name: string): LabPod {
@@ -129,6 +220,7 @@ export class Lab {
     this.destroyed = true;
     for (const namespace of await labNamespaces()) if (namespace.startsWith(`${this.id}-`)) await deleteNamespace(namespace);
     this.pods.clear();
+    this.services.clear();
   }
 
   /** Removes namespaces of labs whose creating process is gone (killed test runs). */

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { Lab, LabPod } from './lab.js';
+import type { Lab, LabPod, LabService, ServiceProtocol } from './lab.js';
 
 /**
  * Traffic between lab pods, each generator returning the counts a correct
@@ -33,6 +33,43 @@ const UDP_HEADER = 8;
 const ICMP_ECHO_HEADER = 8;
 
 const address = (pod: LabPod, family: Family) => (family === 4 ? pod.ipv4 : pod.ipv6);
+
+/** Where a client sends (`address`:`port`), and the pod socket that receives after any NAT. */
+interface Target {
+  readonly pod: LabPod;
+  readonly address: string;
+  readonly port: number;
+  readonly podAddress: string;
+  readonly podPort: number;
+}
+
+const podTarget = (pod: LabPod, family: Family, port: number): Target => ({ pod, address: address(pod, family), port, podAddress: address(pod, family), podPort: port });
+
+function serviceTarget(service: LabService, family: Family, protocol: ServiceProtocol, port: number): Target {
+  const servicePort = service.ports.find((candidate) => candidate.protocol === protocol && candidate.port === port);
+  if (servicePort === undefined) throw new Error(`service ${service.name} has no ${protocol} port ${port}`);
+  return {
+    pod: service.backend,
+    address: family === 4 ? service.clusterIpv4 : service.clusterIpv6,
+    port,
+    podAddress: address(service.backend, family),
+    podPort: servicePort.targetPort,
+  };
+}
+
+/**
+ * One stream to a Service as the two veths see it: at the client's veth it goes
+ * to ClusterIP:port (before DNAT), at the backend's veth to podIP:targetPort.
+ */
+export interface ServiceFlows {
+  readonly client: ExpectedFlow;
+  readonly backend: ExpectedFlow;
+}
+
+/** A UDP stream's flows and how many datagrams the receiving socket got (UDP gives no other proof of delivery). */
+export interface UdpStream extends ServiceFlows {
+  readonly delivered: number;
+}
 
 /** Resolves with the first stdout line matching `pattern` (the stream stays open for later readers). */
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
@@ -98,17 +135,31 @@ export async function sendUdp(
   to: LabPod,
   options: { family: Family; count: number; payloadBytes: number; sourcePort: number; destinationPort: number },
 ): Promise<ExpectedFlow> {
-  const { family, count, payloadBytes, sourcePort, destinationPort } = options;
-  const receiver = lab.spawn(to.namespace, 'python3', ['-c', UDP_RECEIVER, address(to, family), String(destinationPort), String(count)]);
+  return (await udpStream(lab, from, podTarget(to, options.family, options.destinationPort), options)).client;
+}
+
+/** Sends `count` UDP datagrams from a pod to a Service's ClusterIP `port`; the backend receives them. */
+export function sendUdpToService(
+  lab: Lab,
+  from: LabPod,
+  service: LabService,
+  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; port: number },
+): Promise<UdpStream> {
+  return udpStream(lab, from, serviceTarget(service, options.family, 'udp', options.port), options);
+}
+
+async function udpStream(lab: Lab, from: LabPod, target: Target, options: { family: Family; count: number; payloadBytes: number; sourcePort: number }): Promise<UdpStream> {
+  const { family, count, payloadBytes, sourcePort } = options;
+  const receiver = lab.spawn(target.pod.namespace, 'python3', ['-c', UDP_RECEIVER, target.podAddress, String(target.podPort), String(count)]);
   await waitForLine(receiver, /^ready/);
   const receiverDone = finished(receiver);
-  await lab.exec(from.namespace, 'python3', ['-c', UDP_SENDER, address(from, family), String(sourcePort), address(to, family), String(destinationPort), String(count), String(payloadBytes)]);
-  await receiverDone;
+  await lab.exec(from.namespace, 'python3', ['-c', UDP_SENDER, address(from, family), String(sourcePort), target.address, String(target.port), String(count), String(payloadBytes)]);
+  const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
   const octets = count * (IP_HEADER[family] + UDP_HEADER + payloadBytes);
-  return {
+  const flow = (destinationAddress: string, destinationPort: number): ExpectedFlow => ({
     ipVersion: family,
     sourceAddress: address(from, family),
-    destinationAddress: address(to, family),
+    destinationAddress,
     sourcePort,
     destinationPort,
     protocol: 17,
@@ -116,7 +167,8 @@ export async function sendUdp(
     packets: count,
     octets,
     layer2Octets: octets + count * ETHERNET_HEADER,
-  };
+  });
+  return { client: flow(target.address, target.port), backend: flow(target.podAddress, target.podPort), delivered };
 }
 
 /** Pings (every 10 ms unless told) and returns the echo requests and the echo replies as two flows. */
@@ -203,12 +255,20 @@ export interface TcpTransfer {
 }
 
 /** One TCP connection from `from` to `to` carrying `bytes`; the server ends it with FIN or with RST. */
-export async function tcpTransfer(lab: Lab, from: LabPod, to: LabPod, options: { family: Family; bytes: number; port: number; serverEnd?: 'fin' | 'rst' }): Promise<TcpTransfer> {
-  const { family, bytes, port } = options;
-  const server = lab.spawn(to.namespace, 'python3', ['-c', TCP_SERVER, address(to, family), String(port), options.serverEnd ?? 'fin']);
+export function tcpTransfer(lab: Lab, from: LabPod, to: LabPod, options: { family: Family; bytes: number; port: number; serverEnd?: 'fin' | 'rst' }): Promise<TcpTransfer> {
+  return tcpStream(lab, from, podTarget(to, options.family, options.port), options);
+}
+
+/** One TCP connection from a pod to a Service's ClusterIP `port`, served by the backend. */
+export function tcpTransferToService(lab: Lab, from: LabPod, service: LabService, options: { family: Family; bytes: number; port: number }): Promise<TcpTransfer> {
+  return tcpStream(lab, from, serviceTarget(service, options.family, 'tcp', options.port), options);
+}
+
+async function tcpStream(lab: Lab, from: LabPod, target: Target, options: { family: Family; bytes: number; serverEnd?: 'fin' | 'rst' }): Promise<TcpTransfer> {
+  const server = lab.spawn(target.pod.namespace, 'python3', ['-c', TCP_SERVER, target.podAddress, String(target.podPort), options.serverEnd ?? 'fin']);
   await waitForLine(server, /^ready/);
   const serverDone = finished(server);
-  const client = JSON.parse(await lab.exec(from.namespace, 'python3', ['-c', TCP_CLIENT, address(from, family), address(to, family), String(port), String(bytes)]));
+  const client = JSON.parse(await lab.exec(from.namespace, 'python3', ['-c', TCP_CLIENT, address(from, options.family), target.address, String(target.port), String(options.bytes)]));
   await serverDone;
   return { sourcePort: client.sourcePort, segmentsOut: client.segsOut, payloadBytes: client.bytesSent, retransmittedBytes: client.bytesRetrans, serverReset: client.reset };
 }
@@ -219,15 +279,25 @@ export async function tcpTransfer(lab: Lab, from: LabPod, to: LabPod, options: {
  * the SYN (40 B: MSS, SACK-permitted, timestamps, window scale).
  */
 export function expectedTcpSender(from: LabPod, to: LabPod, family: Family, port: number, transfer: TcpTransfer): ExpectedFlow {
+  return tcpSenderFlow(from, family, transfer, address(to, family), port);
+}
+
+/** The client's segments of a connection to a Service, before and after DNAT. */
+export function expectedTcpSenderToService(from: LabPod, service: LabService, family: Family, port: number, transfer: TcpTransfer): ServiceFlows {
+  const target = serviceTarget(service, family, 'tcp', port);
+  return { client: tcpSenderFlow(from, family, transfer, target.address, target.port), backend: tcpSenderFlow(from, family, transfer, target.podAddress, target.podPort) };
+}
+
+function tcpSenderFlow(from: LabPod, family: Family, transfer: TcpTransfer, destinationAddress: string, destinationPort: number): ExpectedFlow {
   const SYN_EXTRA_OPTIONS = 8;
   const TCP_HEADER_WITH_TIMESTAMPS = 32;
   const octets = transfer.payloadBytes + transfer.segmentsOut * (IP_HEADER[family] + TCP_HEADER_WITH_TIMESTAMPS) + SYN_EXTRA_OPTIONS;
   return {
     ipVersion: family,
     sourceAddress: address(from, family),
-    destinationAddress: address(to, family),
+    destinationAddress,
     sourcePort: transfer.sourcePort,
-    destinationPort: port,
+    destinationPort,
     protocol: 6,
     icmpType: 0,
     packets: transfer.segmentsOut,
