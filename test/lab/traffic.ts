@@ -18,6 +18,8 @@ export interface ExpectedFlow {
   readonly destinationPort: number;
   readonly protocol: number;
   readonly icmpType: number;
+  /** Outer 802.1Q id; untagged when absent. */
+  readonly vlanId?: number;
   readonly packets: number;
   /** IP headers + payload. */
   readonly octets: number;
@@ -31,6 +33,7 @@ const ETHERNET_HEADER = 14;
 const IP_HEADER = { 4: 20, 6: 40 } as const;
 const UDP_HEADER = 8;
 const ICMP_ECHO_HEADER = 8;
+const VLAN_HEADER = 4;
 
 const address = (pod: LabPod, family: Family) => (family === 4 ? pod.ipv4 : pod.ipv6);
 
@@ -122,6 +125,9 @@ import socket, sys
 source, source_port, host, port, count, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((source, source_port))
+if sys.argv[7] == 'destination-options':
+    # An 8-byte destination options header holding one PadN option (RFC 8200 4.2); the kernel fills in next header.
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
 payload = b'x' * size
 for _ in range(count):
     s.sendto(payload, (host, port))
@@ -133,7 +139,7 @@ export async function sendUdp(
   lab: Lab,
   from: LabPod,
   to: LabPod,
-  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; destinationPort: number },
+  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; destinationPort: number; ipv6DestinationOptions?: boolean },
 ): Promise<ExpectedFlow> {
   return (await udpStream(lab, from, podTarget(to, options.family, options.destinationPort), options)).client;
 }
@@ -148,12 +154,18 @@ export function sendUdpToService(
   return udpStream(lab, from, serviceTarget(service, options.family, 'udp', options.port), options);
 }
 
-async function udpStream(lab: Lab, from: LabPod, target: Target, options: { family: Family; count: number; payloadBytes: number; sourcePort: number }): Promise<UdpStream> {
+/** `ipv6DestinationOptions` adds an 8-byte extension header to every datagram; the expected counts are those without it. */
+async function udpStream(
+  lab: Lab,
+  from: LabPod,
+  target: Target,
+  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; ipv6DestinationOptions?: boolean },
+): Promise<UdpStream> {
   const { family, count, payloadBytes, sourcePort } = options;
   const receiver = lab.spawn(target.pod.namespace, 'python3', ['-c', UDP_RECEIVER, target.podAddress, String(target.podPort), String(count)]);
   await waitForLine(receiver, /^ready/);
   const receiverDone = finished(receiver);
-  await lab.exec(from.namespace, 'python3', ['-c', UDP_SENDER, address(from, family), String(sourcePort), target.address, String(target.port), String(count), String(payloadBytes)]);
+  await lab.exec(from.namespace, 'python3', ['-c', UDP_SENDER, address(from, family), String(sourcePort), target.address, String(target.port), String(count), String(payloadBytes), options.ipv6DestinationOptions ? 'destination-options' : 'plain']);
   const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
   const octets = count * (IP_HEADER[family] + UDP_HEADER + payloadBytes);
   const flow = (destinationAddress: string, destinationPort: number): ExpectedFlow => ({
@@ -169,6 +181,163 @@ async function udpStream(lab: Lab, from: LabPod, target: Target, options: { fami
     layer2Octets: octets + count * ETHERNET_HEADER,
   });
   return { client: flow(target.address, target.port), backend: flow(target.podAddress, target.podPort), delivered };
+}
+
+const UDP_FLOWS_RECEIVER = `
+import selectors, socket, sys
+host, ports, expected = sys.argv[1], [int(port) for port in sys.argv[2].split(',')], int(sys.argv[3])
+selector = selectors.DefaultSelector()
+for port in ports:
+    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    s.bind((host, port))
+    s.setblocking(False)
+    selector.register(s, selectors.EVENT_READ)
+print('ready', flush=True)
+got = 0
+while got < expected:
+    events = selector.select(timeout=3)
+    if not events:
+        break
+    for key, _ in events:
+        while True:
+            try:
+                key.fileobj.recv(65535)
+                got += 1
+            except BlockingIOError:
+                break
+print('received', got, flush=True)
+`;
+
+const UDP_FLOWS_SENDER = `
+import socket, sys
+source, first_source_port, source_ports, host, ports, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], [int(port) for port in sys.argv[5].split(',')], int(sys.argv[6])
+payload = b'x' * size
+for source_port in range(first_source_port, first_source_port + source_ports):
+    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((source, source_port))
+    for port in ports:
+        s.sendto(payload, (host, port))
+    s.close()
+print('sent', flush=True)
+`;
+
+/**
+ * Many one-datagram UDP flows from one pod to another: every source port of
+ * `firstSourcePort`..+`sourcePorts` to every one of `destinationPorts`.
+ */
+export async function sendUdpFlows(
+  lab: Lab,
+  from: LabPod,
+  to: LabPod,
+  options: { family: Family; firstSourcePort: number; sourcePorts: number; destinationPorts: readonly number[]; payloadBytes: number },
+): Promise<{ flows: ExpectedFlow[]; delivered: number }> {
+  const { family, firstSourcePort, sourcePorts, destinationPorts, payloadBytes } = options;
+  const ports = destinationPorts.join(',');
+  const expected = sourcePorts * destinationPorts.length;
+  const receiver = lab.spawn(to.namespace, 'python3', ['-c', UDP_FLOWS_RECEIVER, address(to, family), ports, String(expected)]);
+  await waitForLine(receiver, /^ready/);
+  const receiverDone = finished(receiver);
+  await lab.exec(from.namespace, 'python3', ['-c', UDP_FLOWS_SENDER, address(from, family), String(firstSourcePort), String(sourcePorts), address(to, family), ports, String(payloadBytes)]);
+  const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
+  const octets = IP_HEADER[family] + UDP_HEADER + payloadBytes;
+  const flows: ExpectedFlow[] = [];
+  for (let sourcePort = firstSourcePort; sourcePort < firstSourcePort + sourcePorts; sourcePort++) {
+    for (const destinationPort of destinationPorts) {
+      flows.push({
+        ipVersion: family,
+        sourceAddress: address(from, family),
+        destinationAddress: address(to, family),
+        sourcePort,
+        destinationPort,
+        protocol: 17,
+        icmpType: 0,
+        packets: 1,
+        octets,
+        layer2Octets: octets + ETHERNET_HEADER,
+      });
+    }
+  }
+  return { flows, delivered };
+}
+
+/*
+ * Writes whole Ethernet frames with 802.1Q tags on the pod's eth0 (AF_PACKET), to
+ * the other pod's MAC: this kernel may have no VLAN driver (8021q) for
+ * subinterfaces. One tag: 802.1Q (0x8100); with more, the outer is an 802.1ad
+ * S-tag (0x88a8), as in Q-in-Q. Nobody on the far side listens on the VLAN, so the
+ * frames are only forwarded and observed.
+ */
+const TAGGED_UDP_SENDER = `
+import socket, struct, sys
+source, destination, destination_mac = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3].replace(':', ''))
+source_port, port, count, size = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+vlans = [int(vlan) for vlan in sys.argv[8].split(',')]
+ipv6 = ':' in destination
+
+def checksum(data):
+    if len(data) % 2:
+        data += b'\\0'
+    total = sum(struct.unpack('!%dH' % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+
+payload = b'v' * size
+udp_length = 8 + size
+if ipv6:
+    addresses = socket.inet_pton(socket.AF_INET6, source) + socket.inet_pton(socket.AF_INET6, destination)
+    pseudo = addresses + struct.pack('!IxxxB', udp_length, 17)
+    udp = struct.pack('!HHHH', source_port, port, udp_length, 0) + payload
+    udp = udp[:6] + struct.pack('!H', checksum(pseudo + udp) or 0xffff) + udp[8:]
+    ip = struct.pack('!IHBB', 6 << 28, udp_length, 17, 64) + addresses
+    ether_type = 0x86dd
+else:
+    udp = struct.pack('!HHHH', source_port, port, udp_length, 0) + payload
+    header = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + udp_length, 0, 0x4000, 64, 17, 0, socket.inet_aton(source), socket.inet_aton(destination))
+    ip = header[:10] + struct.pack('!H', checksum(header)) + header[12:]
+    ether_type = 0x0800
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+tags = b''.join(struct.pack('!HH', 0x88a8 if index == 0 and len(vlans) > 1 else 0x8100, vlan) for index, vlan in enumerate(vlans))
+frame = destination_mac + s.getsockname()[4] + tags + struct.pack('!H', ether_type) + ip + udp
+for _ in range(count):
+    s.send(frame)
+print('sent', count, flush=True)
+`;
+
+/**
+ * Sends `count` UDP datagrams from one pod to another in Ethernet frames carrying
+ * `vlanIds` (outermost first). The expected flow has the outer id and L2 octets
+ * that include every tag.
+ */
+export async function sendTaggedUdp(
+  lab: Lab,
+  from: LabPod,
+  to: LabPod,
+  options: { family: Family; vlanIds: readonly number[]; count: number; payloadBytes: number; sourcePort: number; destinationPort: number },
+): Promise<ExpectedFlow> {
+  const { family, vlanIds, count, payloadBytes, sourcePort, destinationPort } = options;
+  const [link] = JSON.parse(await lab.exec(to.namespace, 'ip', ['-j', 'link', 'show', 'eth0'])) as Array<{ address: string }>;
+  await lab.exec(from.namespace, 'python3', [
+    '-c', TAGGED_UDP_SENDER, address(from, family), address(to, family), link.address,
+    String(sourcePort), String(destinationPort), String(count), String(payloadBytes), vlanIds.join(','),
+  ]);
+  const octets = count * (IP_HEADER[family] + UDP_HEADER + payloadBytes);
+  return {
+    ipVersion: family,
+    sourceAddress: address(from, family),
+    destinationAddress: address(to, family),
+    sourcePort,
+    destinationPort,
+    protocol: 17,
+    icmpType: 0,
+    vlanId: vlanIds[0],
+    packets: count,
+    octets,
+    layer2Octets: octets + count * (ETHERNET_HEADER + VLAN_HEADER * vlanIds.length),
+  };
 }
 
 /** Pings (every 10 ms unless told) and returns the echo requests and the echo replies as two flows. */

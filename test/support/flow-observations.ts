@@ -47,7 +47,8 @@ export class ObservedFlows {
         key.sourcePort === flow.sourcePort &&
         key.destinationPort === flow.destinationPort &&
         key.protocol === flow.protocol &&
-        key.icmpType === flow.icmpType
+        key.icmpType === flow.icmpType &&
+        key.vlanId === (flow.vlanId ?? 0)
       ) {
         found[`${delta.interfaceName}/${key.direction === 0 ? 'ingress' : 'egress'}`] = {
           packets: delta.packets,
