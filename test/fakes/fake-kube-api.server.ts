@@ -12,8 +12,8 @@ import { KubeConfig } from '@kubernetes/client-node';
  * (in-stream ERROR 410), closeWatches() (server ends streams cleanly), compact()
  * (older resourceVersions answer 410), stop()/start() on the same port.
  *
- * Extend with defineResource() for more kinds and route() for other endpoints
- * (metrics.k8s.io, Leases...).
+ * Extend with defineResource() for more kinds and route() for other endpoints:
+ * fake-metrics-api.ts (metrics.k8s.io) and fake-lease-api.ts (Leases) do.
  */
 
 export interface ResourceDefinition {
@@ -83,6 +83,7 @@ export const STANDARD_RESOURCES: readonly ResourceDefinition[] = [
   { prefix: '/apis/apps/v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
   { prefix: '/apis/batch/v1', plural: 'jobs', kind: 'Job', namespaced: true },
   { prefix: '/apis/batch/v1', plural: 'cronjobs', kind: 'CronJob', namespaced: true },
+  { prefix: '/apis/autoscaling/v2', plural: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', namespaced: true },
 ];
 
 export class FakeKubeApiServer {
@@ -376,12 +377,12 @@ function endWatch(response: ServerResponse, event: object): void {
   response.end(`${JSON.stringify(event)}\n`);
 }
 
-function sendJson(response: ServerResponse, status: number, body: object): void {
+export function sendJson(response: ServerResponse, status: number, body: object): void {
   const text = JSON.stringify(body);
   response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   response.end(text);
 }
 
-function sendStatus(response: ServerResponse, code: number, reason: string, message: string): void {
+export function sendStatus(response: ServerResponse, code: number, reason: string, message: string): void {
   sendJson(response, code, statusBody(code, reason, message));
 }
