@@ -17,9 +17,9 @@ export interface WatchedResource<R extends CachedRecord = CachedRecord> {
   readonly listener: ReflectorListener<R>;
 }
 
-type ListCall = (request: { limit: number; _continue?: string }) => Promise<{ items: readonly unknown[]; metadata?: V1ListMeta }>;
+export type ListCall = (request: { limit: number; _continue?: string }) => Promise<{ items: readonly unknown[]; metadata?: V1ListMeta }>;
 
-function pager(list: ListCall): ResourceDescriptor<CachedRecord>['listPage'] {
+export function pager(list: ListCall): ResourceDescriptor<CachedRecord>['listPage'] {
   return async (limit, continueToken): Promise<ListPage> => {
     const body = await list({ limit, _continue: continueToken });
     return { items: body.items, resourceVersion: body.metadata?.resourceVersion ?? '', continueToken: body.metadata?._continue || undefined };
