@@ -1,4 +1,4 @@
-import { exporterRegistry } from '../../src/adapters/ipfix/information-elements.js';
+import { ENTERPRISE_ELEMENT_DEFINITIONS, exporterRegistry } from '../../src/adapters/ipfix/information-elements.js';
 import { FlowTemplates, type FlowExportRow } from '../../src/adapters/ipfix/flow-templates.js';
 import { IpfixDecoder } from '../../src/adapters/ipfix/ipfix-message.decoder.js';
 import { MessagePacker, type PackedMessage } from '../../src/adapters/ipfix/ipfix-message.packer.js';
@@ -49,7 +49,7 @@ describe('IpfixDecoder', () => {
 
     const withTypes = new IpfixDecoder();
     const typeRecords = stamp(typeRecordMessages()).flatMap((message) => withTypes.decode(message, '192.0.2.10:40000').records);
-    expect(typeRecords).toHaveLength(19);
+    expect(typeRecords).toHaveLength(ENTERPRISE_ELEMENT_DEFINITIONS.length);
     expect(typeRecords.every((typeRecord) => typeRecord.domain === 2)).toBe(true);
     const [named] = stamp(flowMessages(1, true)).flatMap((message) => withTypes.decode(message, '192.0.2.10:40000').records);
     expect(named.fields.sourcePodName).toBe('checkout-frontend-7d9f8b6c5d-x2k9p');

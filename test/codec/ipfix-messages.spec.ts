@@ -1,4 +1,4 @@
-import { exporterRegistry, IANA_REGISTRY } from '../../src/adapters/ipfix/information-elements.js';
+import { DataTypeCode, ElementSemantics, ElementUnits, ENTERPRISE_ELEMENT_DEFINITIONS, exporterRegistry, IANA_REGISTRY } from '../../src/adapters/ipfix/information-elements.js';
 import {
   dataRecordEncodingLength,
   defineTemplate,
@@ -91,7 +91,7 @@ describe('IPFIX template records (RFC 7011 §3.2, §3.4)', () => {
   it('round-trips RFC 5610 type records describing every enterprise element', () => {
     const template = typeRecordTemplate(registry);
     const elements = describedElements(registry);
-    expect(elements).toHaveLength(19);
+    expect(elements).toHaveLength(ENTERPRISE_ELEMENT_DEFINITIONS.length);
     const buf = Buffer.alloc(elements.reduce((sum, element) => sum + dataRecordEncodingLength(template, element), 0));
     let offset = 0;
     for (const element of elements) offset = encodeDataRecord(template, element, buf, offset, buf.length);
@@ -101,9 +101,9 @@ describe('IPFIX template records (RFC 7011 §3.2, §3.4)', () => {
       elements.map((element) => ({
         privateEnterpriseNumber: ENTERPRISE_ID,
         informationElementId: element.id,
-        informationElementDataType: 13,
-        informationElementSemantics: 0,
-        informationElementUnits: 0,
+        informationElementDataType: DataTypeCode[element.type],
+        informationElementSemantics: ElementSemantics[element.semantics ?? 'default'],
+        informationElementUnits: ElementUnits[element.units ?? 'none'],
         informationElementRangeBegin: 0,
         informationElementRangeEnd: 0,
         informationElementName: element.name,

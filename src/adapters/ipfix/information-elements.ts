@@ -118,6 +118,7 @@ export const IANA_ELEMENTS: readonly InformationElement[] = [
   iana(152, 'flowStartMilliseconds', 'dateTimeMilliseconds', 'First packet of the flow in this record, epoch milliseconds.', { semantics: 'default', units: 'milliseconds' }),
   iana(153, 'flowEndMilliseconds', 'dateTimeMilliseconds', 'Last packet of the flow in this record, epoch milliseconds.', { semantics: 'default', units: 'milliseconds' }),
   iana(303, 'informationElementId', 'unsigned16', 'RFC 5610: id of the element a type record describes.', { semantics: 'identifier' }),
+  iana(323, 'observationTimeMilliseconds', 'dateTimeMilliseconds', 'Vitals: when this agent last read the values of the record (the oldest of them), epoch milliseconds.', { semantics: 'default', units: 'milliseconds' }),
   iana(339, 'informationElementDataType', 'unsigned8', 'RFC 5610: data type code of the described element.', { semantics: 'identifier' }),
   iana(340, 'informationElementDescription', 'string', 'RFC 5610: description of the described element.', { semantics: 'default' }),
   iana(341, 'informationElementName', 'string', 'RFC 5610: name of the described element.', { semantics: 'default' }),
@@ -150,9 +151,80 @@ function kubernetesString(id: number, name: string, description: string): Enterp
   return { name, id, type: 'string', length: VARIABLE_LENGTH, semantics: 'default', units: 'none', description };
 }
 
+type VitalsElementKind = 'count' | 'total' | 'millicores' | 'bytes' | 'time' | 'duration' | 'string' | 'flag';
+
+/** Vitals elements: amounts are unsigned64 (CPU in millicores, memory in bytes), counts unsigned32. */
+function vitals(id: number, name: string, kind: VitalsElementKind, description: string): EnterpriseElementDefinition {
+  if (kind === 'string') return kubernetesString(id, name, description);
+  const shapes: Record<Exclude<VitalsElementKind, 'string'>, Omit<EnterpriseElementDefinition, 'id' | 'name' | 'description'>> = {
+    count: { type: 'unsigned32', length: 4, semantics: 'quantity', units: 'none' },
+    total: { type: 'unsigned32', length: 4, semantics: 'totalCounter', units: 'none' },
+    millicores: { type: 'unsigned64', length: 8, semantics: 'quantity', units: 'none' },
+    bytes: { type: 'unsigned64', length: 8, semantics: 'quantity', units: 'octets' },
+    time: { type: 'dateTimeMilliseconds', length: 8, semantics: 'default', units: 'milliseconds' },
+    duration: { type: 'unsigned64', length: 8, semantics: 'quantity', units: 'milliseconds' },
+    flag: { type: 'boolean', length: 1, semantics: 'default', units: 'none' },
+  };
+  return { name, id, ...shapes[kind], description };
+}
+
+/** Kubernetes vitals (observation domain N+2, docs/vitals.md), ids 20–69. */
+const VITALS_ELEMENT_DEFINITIONS: readonly EnterpriseElementDefinition[] = [
+  vitals(20, 'kubernetesNamespace', 'string', 'Vitals: namespace of the object the record describes.'),
+  vitals(21, 'kubernetesName', 'string', 'Vitals: name of the object the record describes (pod, node, workload, job, CronJob or HPA).'),
+  vitals(22, 'kubernetesKind', 'string', 'Vitals: kind of the workload: Deployment, StatefulSet or DaemonSet.'),
+  vitals(23, 'podNodeName', 'string', 'Vitals: node the pod is scheduled on; empty while unscheduled.'),
+  vitals(24, 'podPhase', 'string', 'Vitals: pod phase: Pending, Running, Succeeded, Failed or Unknown.'),
+  vitals(25, 'podReady', 'flag', "Vitals: the pod's Ready condition is True."),
+  vitals(26, 'podRestartCount', 'total', 'Vitals: restarts of all containers of the pod (init containers included).'),
+  vitals(27, 'cpuUsageMillicores', 'millicores', 'Vitals: CPU usage from metrics.k8s.io in millicores (a pod: sum of its containers).'),
+  vitals(28, 'memoryUsageBytes', 'bytes', 'Vitals: memory usage (working set) from metrics.k8s.io in bytes (a pod: sum of its containers).'),
+  vitals(29, 'cpuRequestMillicores', 'millicores', 'Vitals: sum of the CPU requests of the pod containers, millicores.'),
+  vitals(30, 'memoryRequestBytes', 'bytes', 'Vitals: sum of the memory requests of the pod containers, bytes.'),
+  vitals(31, 'cpuLimitMillicores', 'millicores', 'Vitals: sum of the CPU limits of the pod containers, millicores; absent unless every container has one.'),
+  vitals(32, 'memoryLimitBytes', 'bytes', 'Vitals: sum of the memory limits of the pod containers, bytes; absent unless every container has one.'),
+  vitals(33, 'cpuCapacityMillicores', 'millicores', 'Vitals: CPU capacity of the node, millicores.'),
+  vitals(34, 'memoryCapacityBytes', 'bytes', 'Vitals: memory capacity of the node, bytes.'),
+  vitals(35, 'cpuAllocatableMillicores', 'millicores', 'Vitals: CPU allocatable to pods on the node, millicores.'),
+  vitals(36, 'memoryAllocatableBytes', 'bytes', 'Vitals: memory allocatable to pods on the node, bytes.'),
+  vitals(37, 'nodeConditionReady', 'string', 'Vitals: status of the node condition Ready: True, False, Unknown, or empty when not reported.'),
+  vitals(38, 'nodeConditionMemoryPressure', 'string', 'Vitals: status of the node condition MemoryPressure (True, False, Unknown, or empty).'),
+  vitals(39, 'nodeConditionDiskPressure', 'string', 'Vitals: status of the node condition DiskPressure (True, False, Unknown, or empty).'),
+  vitals(40, 'nodeConditionPIDPressure', 'string', 'Vitals: status of the node condition PIDPressure (True, False, Unknown, or empty).'),
+  vitals(41, 'nodeConditionNetworkUnavailable', 'string', 'Vitals: status of the node condition NetworkUnavailable (True, False, Unknown, or empty).'),
+  vitals(42, 'replicasDesired', 'count', 'Vitals: replicas the workload asks for (a DaemonSet: nodes it should run on).'),
+  vitals(43, 'replicasReady', 'count', 'Vitals: ready replicas of the workload.'),
+  vitals(44, 'replicasAvailable', 'count', 'Vitals: available replicas of the workload.'),
+  vitals(45, 'replicasUpdated', 'count', 'Vitals: replicas at the current pod template.'),
+  vitals(46, 'workloadHealth', 'string', 'Vitals: healthy, degraded or unavailable, derived from the replica counts (docs/vitals.md).'),
+  vitals(47, 'jobActive', 'count', 'Vitals: running pods of the job.'),
+  vitals(48, 'jobSucceeded', 'count', 'Vitals: pods of the job that succeeded.'),
+  vitals(49, 'jobFailed', 'count', 'Vitals: pods of the job that failed.'),
+  vitals(50, 'jobStartMilliseconds', 'time', 'Vitals: when the job started, epoch milliseconds; absent until it starts.'),
+  vitals(51, 'jobCompletionMilliseconds', 'time', 'Vitals: when the job completed, epoch milliseconds; absent until it completes.'),
+  vitals(52, 'jobDurationMilliseconds', 'duration', 'Vitals: completion minus start of a completed job, milliseconds.'),
+  vitals(53, 'cronJobSchedule', 'string', 'Vitals: the CronJob schedule (cron syntax).'),
+  vitals(54, 'cronJobSuspended', 'flag', 'Vitals: the CronJob is suspended.'),
+  vitals(55, 'cronJobLastScheduleMilliseconds', 'time', 'Vitals: when the CronJob last scheduled a job, epoch milliseconds; absent if never.'),
+  vitals(56, 'cronJobLastSuccessfulMilliseconds', 'time', 'Vitals: when a job of the CronJob last succeeded, epoch milliseconds; absent if never.'),
+  vitals(57, 'cronJobActiveJobs', 'count', 'Vitals: jobs of the CronJob running now.'),
+  vitals(58, 'hpaScaleTargetKind', 'string', 'Vitals: kind of the object the HPA scales.'),
+  vitals(59, 'hpaScaleTargetName', 'string', 'Vitals: name of the object the HPA scales.'),
+  vitals(60, 'hpaMinReplicas', 'count', 'Vitals: minimum replicas of the HPA.'),
+  vitals(61, 'hpaMaxReplicas', 'count', 'Vitals: maximum replicas of the HPA.'),
+  vitals(62, 'hpaCurrentReplicas', 'count', 'Vitals: replicas the HPA last saw.'),
+  vitals(63, 'hpaDesiredReplicas', 'count', 'Vitals: replicas the HPA last asked for.'),
+  vitals(64, 'hpaMetricSourceType', 'string', 'Vitals: metric source of an HPA metric: Resource, ContainerResource, Pods, Object or External.'),
+  vitals(65, 'hpaMetricName', 'string', 'Vitals: name of an HPA metric (cpu, memory or the metric name).'),
+  vitals(66, 'hpaMetricTargetType', 'string', 'Vitals: target type of an HPA metric: Utilization, AverageValue or Value.'),
+  vitals(67, 'hpaMetricUnit', 'string', 'Vitals: unit of the HPA metric values: percent, millicores, bytes or milli (thousandths).'),
+  vitals(68, 'hpaMetricTargetValue', 'millicores', 'Vitals: target of an HPA metric, in hpaMetricUnit.'),
+  vitals(69, 'hpaMetricCurrentValue', 'millicores', 'Vitals: current value of an HPA metric, in hpaMetricUnit; absent while unknown.'),
+];
+
 /**
  * Our enterprise elements. Ids are stable: from now on they are only added, never
- * changed or reused. Flow context takes 1–19; the next free id is 20.
+ * changed or reused. Flow context takes 1–19, vitals 20–69; the next free id is 70.
  */
 export const ENTERPRISE_ELEMENT_DEFINITIONS: readonly EnterpriseElementDefinition[] = [
   ...ENDPOINT_CONTEXT_FIELDS.map(({ element, meaning }, index) =>
@@ -162,6 +234,7 @@ export const ENTERPRISE_ELEMENT_DEFINITIONS: readonly EnterpriseElementDefinitio
     kubernetesString(1 + ENDPOINT_CONTEXT_FIELDS.length + index, `destination${element}`, `Destination end: ${meaning}; empty when unknown.`),
   ),
   kubernetesString(19, 'observerNodeName', 'Name of the node whose agent observed and exported the flow.'),
+  ...VITALS_ELEMENT_DEFINITIONS,
 ];
 
 export function enterpriseElements(enterpriseId: number): InformationElement[] {
