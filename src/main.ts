@@ -1,0 +1,3 @@
+import { reportStartupFailure, runAgent } from './agent.js';
+
+runAgent(process.env).catch(reportStartupFailure);
