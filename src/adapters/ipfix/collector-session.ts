@@ -142,19 +142,33 @@ export class CollectorSession {
 
   /** Sends one batch of data messages, stamped with this session's sequence numbers. */
   deliver(messages: readonly PackedMessage[], shared: boolean): void {
+    this.sendData(messages, shared, true);
+    if (this.state !== 'down') this.inlineDue = false;
+  }
+
+  /**
+   * Sends messages of another record stream (vitals) that carry their own templates
+   * inline, in their own observation domain: counted as messages and bytes, not as
+   * flow records, and without touching the flow templates' inline state.
+   */
+  deliverOther(messages: readonly PackedMessage[], shared: boolean): void {
+    this.sendData(messages, shared, false);
+  }
+
+  private sendData(messages: readonly PackedMessage[], shared: boolean, flowRecords: boolean): void {
     if (this.announceDue && this.state !== 'down') this.sendTemplates();
     for (const message of messages) {
       const sequenceNumber = this.nextSequence(message);
+      const records = flowRecords ? message.dataRecords : 0;
       if (this.state === 'down') {
-        this.lose(CollectorLoss.Unreachable, message.dataRecords, 1);
+        this.lose(CollectorLoss.Unreachable, records, 1);
         continue;
       }
       // Several collectors share a message's bytes; each stamps its own sequence number on its own copy.
       const buffer = shared ? Buffer.from(message.buffer) : message.buffer;
       buffer.writeUInt32BE(sequenceNumber, SEQUENCE_NUMBER_OFFSET);
-      this.send(buffer, message.dataRecords);
+      this.send(buffer, records);
     }
-    if (this.state !== 'down') this.inlineDue = false;
   }
 
   /** Type records then data templates, now (first use, refresh, recovery, probe). */

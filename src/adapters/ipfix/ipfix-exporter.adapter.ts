@@ -103,6 +103,17 @@ export class IpfixExporterAdapter extends FlowSinkPort implements OnModuleInit, 
     }
   }
 
+  /**
+   * Sends messages of another record stream (vitals: their own observation domain,
+   * templates inline) on every connected collector's socket, so they share its
+   * source port, sequence numbering per domain, liveness and type records.
+   */
+  sendMessages(messages: readonly PackedMessage[]): void {
+    if (messages.length === 0 || this.stopped) return;
+    const connected = this.sessions.filter((session) => session.exporter !== undefined);
+    connected.forEach((session, index) => session.deliverOther(messages, index < connected.length - 1));
+  }
+
   async flush(): Promise<void> {
     await Promise.all(this.sessions.map((session) => session.flushed()));
   }
