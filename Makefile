@@ -38,5 +38,9 @@ test: setup lint-deps
 lint-deps:
 	npm run lint:deps
 
+## demo: all set-up, then the lab, the real exporter and collector, known traffic, a flow table and PASS/FAIL per stream (DEMO_DURATION=seconds)
+demo: setup
+	npm run --silent demo
+
 clean:
 	rm -rf dist native/build bpf/build

@@ -72,6 +72,7 @@ export async function run(command: string, args: readonly string[]): Promise<str
 export class Lab {
   private readonly pods = new Map<string, LabPod>();
   private readonly services = new Map<string, LabService>();
+  private readonly children = new Set<ChildProcess>();
   private nextHost = GATEWAY_HOST + 1;
   private nextClusterHost = FIRST_CLUSTER_HOST;
   private destroyed = false;
@@ -209,15 +210,22 @@ export class Lab {
     return run('ip', ['netns', 'exec', namespace, command, ...args]);
   }
 
-  /** Starts a long-running command inside a namespace of this lab. */
+  /** Starts a long-running command inside a namespace of this lab; destroy() kills it if it still runs. */
   spawn(namespace: string, command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
-    return spawn('ip', ['netns', 'exec', namespace, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+    const child = spawn('ip', ['netns', 'exec', namespace, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    return child;
   }
 
-  /** Removes every namespace of this lab; safe to call twice. */
+  /**
+   * Kills what still runs in the lab, then removes every namespace of it; safe to
+   * call twice. (A deleted namespace lives on as long as a process is inside it.)
+   */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    for (const child of this.children) child.kill('SIGKILL');
     for (const namespace of await labNamespaces()) if (namespace.startsWith(`${this.id}-`)) await deleteNamespace(namespace);
     this.pods.clear();
     this.services.clear();
