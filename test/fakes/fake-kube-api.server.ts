@@ -48,7 +48,7 @@ interface ResourceState {
 
 export type KubeObject = Record<string, any>;
 
-export type Verb = 'list' | 'watch';
+export type Verb = 'list' | 'watch' | 'get';
 
 export interface ChangeOptions {
   readonly unseen?: boolean;
@@ -251,22 +251,35 @@ export class FakeKubeApiServer {
       this.requests.push({ verb: 'other', resource: undefined, query: url.searchParams });
       return sendStatus(response, 404, 'NotFound', `${request.method} ${url.pathname} is not served`);
     }
-    const verb: Verb = url.searchParams.get('watch') === 'true' ? 'watch' : 'list';
+    const verb: Verb = target.name !== undefined ? 'get' : url.searchParams.get('watch') === 'true' ? 'watch' : 'list';
     this.requests.push({ verb, resource: target.state.definition.plural, query: url.searchParams });
     const fault = this.takeFault(verb, target.state.definition.plural);
     if (fault !== undefined) return sendStatus(response, fault.status, 'InjectedFault', `injected ${verb} fault`);
-    if (verb === 'watch') this.serveWatch(target.state, target.namespace, url, response);
+    if (verb === 'get') this.serveGet(target.state, target.namespace, target.name!, response);
+    else if (verb === 'watch') this.serveWatch(target.state, target.namespace, url, response);
     else this.serveList(target.state, target.namespace, url, response);
   }
 
-  private resolve(pathname: string): { state: ResourceState; namespace: string | undefined } | undefined {
+  /** A collection (list/watch) or, with a trailing name, one object (get). */
+  private resolve(pathname: string): { state: ResourceState; namespace: string | undefined; name: string | undefined } | undefined {
     for (const state of this.resources.values()) {
       const { prefix, plural, namespaced } = state.definition;
-      if (pathname === `${prefix}/${plural}`) return { state, namespace: undefined };
-      const match = namespaced ? new RegExp(`^${prefix}/namespaces/([^/]+)/${plural}$`).exec(pathname) : null;
-      if (match !== null) return { state, namespace: decodeURIComponent(match[1]) };
+      const pattern = namespaced ? `^${prefix}/(?:namespaces/([^/]+)/)?${plural}(?:/([^/]+))?$` : `^${prefix}/()?${plural}(?:/([^/]+))?$`;
+      const match = new RegExp(pattern).exec(pathname);
+      if (match === null) continue;
+      const [, namespace, name] = match.map((part) => (part === undefined || part === '' ? undefined : decodeURIComponent(part)));
+      // A namespaced object is read within its namespace.
+      if (name !== undefined && namespaced && namespace === undefined) continue;
+      return { state, namespace, name };
     }
     return undefined;
+  }
+
+  /** GET of one object by name: 404 when absent, as the API server answers. */
+  private serveGet(state: ResourceState, namespace: string | undefined, name: string, response: ServerResponse): void {
+    const object = state.objects.get(state.definition.namespaced ? `${namespace}/${name}` : name);
+    if (object === undefined) return sendStatus(response, 404, 'NotFound', `${state.definition.plural} "${name}" not found`);
+    sendJson(response, 200, object);
   }
 
   /** LIST, paged with limit/continue over a snapshot taken by the first page, as the API server guarantees. */
