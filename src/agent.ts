@@ -6,6 +6,7 @@ import type { FlowAdapters } from './application/flows/flows.module.js';
 import { ConfigError, loadConfig } from './adapters/config/load-config.js';
 import { createRootLogger, routeProcessEventsToLogger } from './adapters/logging/root-logger.js';
 import { productionAdapters } from './adapters/production-adapters.js';
+import { productionVitalsModule } from './adapters/vitals/kubernetes-vitals.module.js';
 
 /** EX_CONFIG from sysexits.h: the configuration is wrong, restarting will not help. */
 export const EXIT_CONFIG_ERROR = 78;
@@ -29,8 +30,9 @@ export async function runAgent(env: NodeJS.ProcessEnv, adapters: Partial<FlowAda
 
   const rootLogger = createRootLogger({ level: config.log.level, file: config.log.file });
   routeProcessEventsToLogger(rootLogger);
+  const flowAdapters = { ...productionAdapters(), ...adapters };
   const app = await NestFactory.create(
-    AppModule.forRoot(config, rootLogger, { ...productionAdapters(), ...adapters }),
+    AppModule.forRoot(config, rootLogger, flowAdapters, productionVitalsModule(config, flowAdapters.clock)),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));

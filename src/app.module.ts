@@ -4,6 +4,7 @@ import { AgentConfig } from './application/config/agent-config.js';
 import { FlowsModule, type FlowAdapters } from './application/flows/flows.module.js';
 import { ConfigModule } from './adapters/config/config.module.js';
 import { HttpModule } from './adapters/http/http.module.js';
+import { VitalsHttpModule } from './adapters/http/vitals.controller.js';
 import { LoggingModule } from './adapters/logging/logging.module.js';
 import { MetricsModule } from './adapters/metrics/metrics.module.js';
 
@@ -13,11 +14,19 @@ import { MetricsModule } from './adapters/metrics/metrics.module.js';
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: AgentConfig, rootLogger: Logger, adapters: FlowAdapters): DynamicModule {
+  /** `vitals`: the Kubernetes vitals module (vitalsModule() in adapters/vitals); absent, the app has no vitals. */
+  static forRoot(config: AgentConfig, rootLogger: Logger, adapters: FlowAdapters, vitals?: DynamicModule): DynamicModule {
     const flows = FlowsModule.register(adapters);
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(rootLogger), flows, HttpModule.register(flows), MetricsModule.register(flows)],
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(rootLogger),
+        flows,
+        HttpModule.register(flows),
+        MetricsModule.register(flows),
+        ...(vitals === undefined ? [] : [vitals, VitalsHttpModule.register(vitals)]),
+      ],
     };
   }
 }

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pino from 'pino';
 import { AppModule } from '../../src/app.module.js';
@@ -13,10 +13,10 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Starts the real application around the given adapters, listening on ephemeral loopback ports. */
-export async function startTestApp(config: AgentConfig, adapters: FlowAdapters): Promise<RunningApp> {
+/** Starts the real application around the given adapters (and vitals module), listening on ephemeral loopback ports. */
+export async function startTestApp(config: AgentConfig, adapters: FlowAdapters, vitals?: DynamicModule): Promise<RunningApp> {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const app = await NestFactory.create(AppModule.forRoot(config, logger, adapters), { logger: false });
+  const app = await NestFactory.create(AppModule.forRoot(config, logger, adapters, vitals), { logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address();
   return {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AgentConfig } from '../config/agent-config.js';
 import { FlowPipeline } from '../flows/flow-pipeline.service.js';
 import { ClockPort } from '../ports/clock.port.js';
@@ -6,6 +6,7 @@ import type { ComponentHealth } from '../ports/component-health.js';
 import { FlowSinkPort } from '../ports/flow-sink.port.js';
 import { FlowSourcePort } from '../ports/flow-source.port.js';
 import { MetadataPort } from '../ports/metadata.port.js';
+import { VitalsReport } from '../vitals/vitals-report.js';
 
 export interface ComponentVerdicts {
   readonly source: ComponentHealth;
@@ -33,6 +34,8 @@ export class StatusService {
     private readonly metadata: MetadataPort,
     private readonly sink: FlowSinkPort,
     private readonly clock: ClockPort,
+    /** Present when the app has the vitals module (it is global). */
+    @Optional() private readonly vitals?: VitalsReport,
   ) {
     this.startedAtMs = clock.nowMs();
     this.drainIntervalMs = config.flows.drainIntervalSeconds * 1000;
@@ -75,6 +78,7 @@ export class StatusService {
       source: verdicts.source,
       metadata: verdicts.metadata,
       export: verdicts.export,
+      ...(this.vitals === undefined ? {} : { vitals: this.vitals.status() }),
     };
   }
 
