@@ -164,9 +164,24 @@ const writeUnsigned64: FieldWriter = (value, buf, offset, limit) => {
   return offset + 8;
 };
 
+/** Parsed IPv4 addresses as 32-bit numbers: pod addresses repeat across flows, so parsing is mostly a lookup. */
+const ipv4Cache = new Map<string, number>();
+const IPV4_CACHE_LIMIT = 65_536;
+const ipv4Scratch = new Uint8Array(4);
+
 const writeIpv4Field: FieldWriter = (value, buf, offset, limit) => {
   if (offset + 4 > limit) return NO_ROOM;
-  writeIpv4(value as string, buf, offset);
+  let address = ipv4Cache.get(value as string);
+  if (address === undefined) {
+    writeIpv4(value as string, ipv4Scratch, 0);
+    address = ((ipv4Scratch[0] << 24) | (ipv4Scratch[1] << 16) | (ipv4Scratch[2] << 8) | ipv4Scratch[3]) >>> 0;
+    if (ipv4Cache.size >= IPV4_CACHE_LIMIT) ipv4Cache.clear();
+    ipv4Cache.set(value as string, address);
+  }
+  buf[offset] = address >>> 24;
+  buf[offset + 1] = address >>> 16;
+  buf[offset + 2] = address >>> 8;
+  buf[offset + 3] = address;
   return offset + 4;
 };
 

@@ -77,7 +77,12 @@ export interface RecordTemplate<Source> {
   readonly segments: readonly TemplateSegment<Source>[];
   /** Octets of the fixed-length fields and the shortest possible variable-length fields. */
   readonly minimumRecordLength: number;
+  /** The segments compiled into one function (see compileRecordEncoder). */
+  readonly encodeRecord: RecordEncoder<Source>;
 }
+
+/** Writes one whole record at offset; the offset after it, or NO_ROOM (nothing written past limit). */
+export type RecordEncoder<Source> = (source: Source, buf: Buffer, offset: number, limit: number) => number;
 
 export interface MessageHeader {
   readonly exportTime: number;
@@ -121,7 +126,53 @@ export function defineTemplate<Source>(
     fields,
     segments,
     minimumRecordLength: fields.reduce((sum, field) => sum + (field.length === VARIABLE_LENGTH ? 1 : field.length), 0),
+    encodeRecord: compileRecordEncoder(templateId, segments),
   };
+}
+
+/** Fields of an unknown owner (undefined) are encoded too: their readers give the "unknown" values. */
+const UNKNOWN_OWNER = {};
+
+/** Below this size a byte loop beats the native call behind TypedArray#set. */
+const NATIVE_COPY_THRESHOLD = 16;
+
+/**
+ * Compiles a template's segment table into one straight-line function, the way
+ * protobufjs and avsc generate codecs from schemas. In a loop over the table every
+ * field shares one call site, so V8 sees dozens of readers and writers there and
+ * can inline none; in the generated code each field has a call site of its own
+ * that sees one function, and gets inlined. Only numbers from the table enter the
+ * generated text; readers, writers and block lookups are passed in as values.
+ */
+function compileRecordEncoder<Source>(templateId: number, segments: readonly TemplateSegment<Source>[]): RecordEncoder<Source> {
+  const names: string[] = ['NO_ROOM', 'MAX_VARIABLE_LENGTH', 'NATIVE_COPY_THRESHOLD', 'UNKNOWN_OWNER'];
+  const values: unknown[] = [NO_ROOM, MAX_VARIABLE_LENGTH, NATIVE_COPY_THRESHOLD, UNKNOWN_OWNER];
+  const body = segments.map((segment, index) => {
+    if (segment.kind === 'field') {
+      names.push(`read${index}`, `write${index}`);
+      values.push(segment.field.read, segment.field.write);
+      return `cursor = write${index}(read${index}(source), buf, cursor, limit, MAX_VARIABLE_LENGTH);
+    if (cursor === NO_ROOM) return NO_ROOM;`;
+    }
+    names.push(`owner${index}`, `cache${index}`, `fill${index}`);
+    values.push(segment.owner, segment.cache, (source: Source, owner: object) => fillOwnedBlock(segment, source, owner));
+    return `owner = owner${index}(source) ?? UNKNOWN_OWNER;
+    block = cache${index}.get(owner) ?? fill${index}(source, owner);
+    if (cursor + block.length > limit) return NO_ROOM;
+    if (block.length >= NATIVE_COPY_THRESHOLD) buf.set(block, cursor);
+    else for (let i = 0; i < block.length; i++) buf[cursor + i] = block[i];
+    cursor += block.length;`;
+  });
+  // The template id in the function name keeps each template's compiled code (and its type feedback) apart.
+  const source = `"use strict";
+  return function encodeTemplate${templateId}(source, buf, offset, limit) {
+    let cursor = offset;
+    let owner;
+    let block;
+    ${body.join('\n    ')}
+    return cursor;
+  };`;
+  return new Function(...names, source)(...values) as RecordEncoder<Source>;
 }
 
 export function encodeMessageHeader(header: MessageHeader, messageLength: number, buf: Buffer, offset: number): number {
@@ -205,22 +256,7 @@ export function encodeDataRecord<Source>(
   maxStringBytes = MAX_VARIABLE_LENGTH,
 ): number {
   if (maxStringBytes < MAX_VARIABLE_LENGTH) return encodeFields(template.fields, source, buf, offset, limit, maxStringBytes);
-  const segments = template.segments;
-  let cursor = offset;
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i];
-    if (segment.kind === 'field') {
-      const field = segment.field;
-      cursor = field.write(field.read(source), buf, cursor, limit, MAX_VARIABLE_LENGTH);
-    } else {
-      const block = ownedBlockBytes(segment, source);
-      if (cursor + block.length > limit) return NO_ROOM;
-      copyBlock(block, buf, cursor);
-      cursor += block.length;
-    }
-    if (cursor === NO_ROOM) return NO_ROOM;
-  }
-  return cursor;
+  return template.encodeRecord(source, buf, offset, limit);
 }
 
 function encodeFields<Source>(
@@ -239,30 +275,14 @@ function encodeFields<Source>(
   return cursor;
 }
 
-/** Fields of an unknown owner (undefined) are encoded too: their readers give the "unknown" values. */
-const UNKNOWN_OWNER = {};
 
-function ownedBlockBytes<Source>(segment: Extract<TemplateSegment<Source>, { kind: 'ownedBlock' }>, source: Source): Buffer {
-  const owner = segment.owner(source) ?? UNKNOWN_OWNER;
-  let block = segment.cache.get(owner);
-  if (block === undefined) {
-    const length = segment.fields.reduce((sum, field) => sum + fieldEncodingLength(field.element.type, field.length, field.read(source)), 0);
-    block = Buffer.allocUnsafe(length);
-    encodeFields(segment.fields, source, block, 0, length, MAX_VARIABLE_LENGTH);
-    segment.cache.set(owner, block);
-  }
+/** Encodes an owned block once per owner object and keeps it (the owner is immutable). */
+function fillOwnedBlock<Source>(segment: Extract<TemplateSegment<Source>, { kind: 'ownedBlock' }>, source: Source, owner: object): Buffer {
+  const length = segment.fields.reduce((sum, field) => sum + fieldEncodingLength(field.element.type, field.length, field.read(source)), 0);
+  const block = Buffer.allocUnsafe(length);
+  encodeFields(segment.fields, source, block, 0, length, MAX_VARIABLE_LENGTH);
+  segment.cache.set(owner, block);
   return block;
-}
-
-/** Below this size a JS loop beats the native call behind TypedArray#set. */
-const NATIVE_COPY_THRESHOLD = 48;
-
-function copyBlock(block: Buffer, buf: Buffer, offset: number): void {
-  if (block.length >= NATIVE_COPY_THRESHOLD) {
-    buf.set(block, offset);
-    return;
-  }
-  for (let i = 0; i < block.length; i++) buf[offset + i] = block[i];
 }
 
 export function dataSetEncodingLength<Source>(template: RecordTemplate<Source>, records: readonly Source[]): number {
