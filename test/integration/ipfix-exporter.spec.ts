@@ -105,6 +105,20 @@ describe('IpfixExporterAdapter → built-in collector over UDP', () => {
     expect(sink.drops().every((drop) => drop.stage === 'export' && drop.count === 0)).toBe(true);
   });
 
+  it('exports over IPv6 with the exporterIPv6Address templates', async () => {
+    collector = await startCollector(0, '::1');
+    const started = await startExporter({ IPFIX_COLLECTOR_HOST: '::1', IPFIX_COLLECTOR_PORT: String(collector.port) });
+    module = started.module;
+    started.sink.export([enrichedFlow(), enrichedFlow({}, { ipVersion: 6, sourceAddress: 'fd00::17', destinationAddress: 'fd00::21', direction: FlowDirection.Egress })]);
+    await started.sink.flush();
+    const flows = await eventually(() => (collector!.inDomain(DOMAIN).length === 2 ? collector!.inDomain(DOMAIN) : undefined), 5000, 'two flow records');
+    expect(flows.map((record) => record.templateId)).toEqual([257, 263]);
+    expect(flows.map((record) => record.fields.exporterIPv6Address)).toEqual(['::1', '::1']);
+    expect(flows[1].fields).toMatchObject({ sourceIPv6Address: 'fd00::17', egressInterface: 17, sourcePodName: FRONTEND_CONTEXT.pod });
+    expect(flows[0].exporter).toMatch(/^\[::1\]:\d+$/);
+    expect(collectorStatus(started.sink)).toMatchObject({ collector: `[::1]:${collector.port}`, address: '::1', exporterAddress: '::1' });
+  });
+
   it('re-sends templates every IPFIX_TEMPLATE_REFRESH seconds without data', async () => {
     collector = await startCollector();
     const started = await startExporter({ IPFIX_COLLECTOR_PORT: String(collector.port), IPFIX_TEMPLATE_REFRESH: '1' });

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
+import { isIPv6 } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import type { ExporterIdentity, IpVersion } from './flow-templates.js';
 import type { PackedMessage } from './ipfix-message.packer.js';
@@ -109,7 +110,8 @@ export class CollectorSession {
   private lastError: string | undefined;
 
   constructor(private readonly options: CollectorSessionOptions) {
-    this.name = `${options.host}:${options.port}`;
+    // "host:port", with an IPv6 literal in brackets so the port stays unambiguous.
+    this.name = isIPv6(options.host) ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   }
 
   get collectorState(): CollectorState {
