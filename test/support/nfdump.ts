@@ -81,9 +81,13 @@ export async function startNfcapd(port: number): Promise<NfcapdRun> {
   return {
     port,
     async stop() {
-      await sendSentinelUntilProcessed(port, (pattern) => Promise.race([nfcapd.waitForLine('stdout', pattern), nfcapd.waitForLine('stderr', pattern)]));
-      const code = await nfcapd.stop('SIGTERM');
       try {
+        let code: number | string;
+        try {
+          await sendSentinelUntilProcessed(port, (pattern) => Promise.race([nfcapd.waitForLine('stdout', pattern), nfcapd.waitForLine('stderr', pattern)]));
+        } finally {
+          code = await nfcapd.stop('SIGTERM');
+        }
         const log = [...nfcapd.stdout, ...nfcapd.stderr].join('\n');
         if (code !== 0) throw new Error(`nfcapd exited with ${code}:\n${log}`);
         const files = (await readdir(directory)).filter((name) => /^nfcapd\.\d+$/.test(name));

@@ -74,6 +74,7 @@ export async function startTshark(port: number, decodeAs: 'cflow' | 'sflow' = 'c
   };
   const cleanUp = async () => {
     probe.close();
+    // KEEP_PCAP=<path> keeps a copy of the capture for inspection.
     if (process.env.KEEP_PCAP) await run('cp', [file, process.env.KEEP_PCAP]);
     await rm(directory, { recursive: true, force: true });
   };
@@ -97,6 +98,8 @@ export async function startTshark(port: number, decodeAs: 'cflow' | 'sflow' = 'c
         const { stdout: expert } = await run('tshark', [...dissect, '-q', '-z', 'expert'], options);
         return { packets: JSON.parse(json) as TsharkPacket[], expert };
       } finally {
+        // A no-op when it already exited; otherwise (the stop probe never showed) it must not outlive the test.
+        await capture.stop('SIGKILL');
         await cleanUp();
       }
     },
