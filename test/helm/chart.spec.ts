@@ -25,18 +25,6 @@ const HELM = join(ROOT, '.tools/helm-4.1.4/helm');
 const CHART = join(ROOT, 'helm-chart');
 const COLLECTOR = { config: { IPFIX_COLLECTOR_HOST: 'collector.example' } };
 
-/** Variables the agent will read for vitals (not yet in environment.schema.ts). */
-const VITALS_VARIABLES = [
-  'VITALS_ENABLED',
-  'VITALS_COLLECTION_INTERVAL',
-  'VITALS_EXPORT_INTERVAL',
-  'VITALS_METRICS_SERVER_CHECK_INTERVAL',
-  'VITALS_CACHE_TIMEOUT',
-  'VITALS_LEASE_NAME',
-  'VITALS_LEASE_DURATION',
-  'VITALS_LEASE_RENEW_DEADLINE',
-  'VITALS_LEASE_RETRY_PERIOD',
-];
 const DOWNWARD_API = { NODE_NAME: 'spec.nodeName', POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace' };
 /** The required variable has no default, so it is not an own property of a fresh instance. */
 const AGENT_DEFAULTS: Record<string, unknown> = { ...new EnvironmentVariables() };
@@ -297,7 +285,7 @@ describe('helm chart', () => {
     });
 
     it('renders only variables the agent reads, documented vitals variables and downward API fields', () => {
-      const allowed = new Set([...AGENT_VARIABLES, ...VITALS_VARIABLES, ...Object.keys(DOWNWARD_API)]);
+      const allowed = new Set([...AGENT_VARIABLES, ...Object.keys(DOWNWARD_API)]);
       const rendered = [...envOf(render()).keys()];
       expect(rendered.filter((name) => !allowed.has(name))).toEqual([]);
     });
@@ -305,7 +293,7 @@ describe('helm chart', () => {
     it('accepts in config only variables the agent reads or the vitals variables', () => {
       const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
       const accepted = Object.keys(schema.properties.config.properties);
-      const known = new Set([...AGENT_VARIABLES, ...VITALS_VARIABLES]);
+      const known = new Set(AGENT_VARIABLES);
       expect(accepted.filter((name) => !known.has(name))).toEqual([]);
       expect([...AGENT_VARIABLES].filter((name) => !(name in DOWNWARD_API) && !accepted.includes(name))).toEqual([]);
     });

@@ -233,7 +233,7 @@ export const ENTERPRISE_ELEMENT_DEFINITIONS: readonly EnterpriseElementDefinitio
   ...ENDPOINT_CONTEXT_FIELDS.map(({ element, meaning }, index) =>
     kubernetesString(1 + ENDPOINT_CONTEXT_FIELDS.length + index, `destination${element}`, `Destination end: ${meaning}; empty when unknown.`),
   ),
-  kubernetesString(19, 'observerNodeName', 'Name of the node whose agent observed and exported the flow.'),
+  kubernetesString(19, 'observerNodeName', 'Name of the node whose agent observed and exported the record (flows and vitals).'),
   ...VITALS_ELEMENT_DEFINITIONS,
 ];
 
