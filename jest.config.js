@@ -1,6 +1,8 @@
-// Jest runs TypeScript through swc (Nest DI needs legacy decorators + metadata and
-// kept class names). It runs under NODE_OPTIONS=--experimental-vm-modules so Node's
-// real require(esm) loads the ESM-only packages (Nest 12, client-node 2).
+// Jest runs TypeScript through swc, with the options child processes use too. It
+// runs under NODE_OPTIONS=--experimental-vm-modules so that Node's real require(esm)
+// loads the ESM-only packages (Nest 12, client-node 2).
+const swcOptions = require('./test/support/swc-options.js');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -8,19 +10,7 @@ module.exports = {
   testMatch: ['**/*.spec.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      {
-        jsc: {
-          parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true },
-          keepClassNames: true,
-          target: 'es2023',
-        },
-        module: { type: 'commonjs' },
-        sourceMaps: 'inline',
-      },
-    ],
+    '^.+\\.ts$': ['@swc/jest', swcOptions],
   },
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
