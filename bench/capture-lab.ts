@@ -1,0 +1,178 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
+import { run, type Lab, type LabPod } from '../test/lab/lab.js';
+
+/**
+ * What the capture benchmarks measure with: iperf3 load between lab pods, kernel
+ * program run statistics (bpf_stats), process CPU and memory from /proc, and an
+ * empty TC program attached like ours.
+ */
+
+export const ROOT = resolve(__dirname, '..');
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+// ---- load ----
+
+export interface IperfResult {
+  readonly seconds: number;
+  /** UDP: datagrams the client sent and the server received. */
+  readonly sentPackets: number;
+  readonly receivedPackets: number;
+  /** Receiver's goodput. */
+  readonly bitsPerSecond: number;
+}
+
+const IPERF_PORT = 5201;
+
+/** One iperf3 run from `from` to `to`: UDP with `udpPayload`-byte datagrams at full speed, or TCP bulk. */
+export async function iperf(lab: Lab, from: LabPod, to: LabPod, options: { seconds: number; udpPayload?: number }): Promise<IperfResult> {
+  const server = lab.spawn(to.namespace, 'iperf3', ['-s', '-1', '-B', to.ipv4, '-p', String(IPERF_PORT)]);
+  // iperf3's banner is block-buffered on a pipe: wait for the listening socket instead.
+  while ((await lab.exec(to.namespace, 'ss', ['-Hltn', `sport = :${IPERF_PORT}`])).trim() === '') await sleep(20);
+  const mode = options.udpPayload === undefined ? [] : ['-u', '-l', String(options.udpPayload), '-b', '0'];
+  const output = await lab.exec(from.namespace, 'iperf3', ['-c', to.ipv4, '-B', from.ipv4, '-p', String(IPERF_PORT), '-t', String(options.seconds), '-J', ...mode]);
+  await exited(server);
+  const report = JSON.parse(output);
+  if (report.error !== undefined) throw new Error(`iperf3: ${report.error}`);
+  const end = report.end;
+  if (options.udpPayload !== undefined) {
+    return { seconds: end.sum.seconds, sentPackets: end.sum.packets, receivedPackets: end.sum.packets - end.sum.lost_packets, bitsPerSecond: end.sum.bits_per_second };
+  }
+  return { seconds: end.sum_received.seconds, sentPackets: 0, receivedPackets: 0, bitsPerSecond: end.sum_received.bits_per_second };
+}
+
+async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+}
+
+/** Packets the node received from a pod on its host veth (what reaches TC ingress). */
+export async function hostVethReceived(lab: Lab, pod: LabPod): Promise<number> {
+  const [link] = JSON.parse(await lab.exec(lab.nodeNamespace, 'ip', ['-s', '-j', 'link', 'show', pod.hostInterface]));
+  return link.stats64.rx.packets;
+}
+
+// ---- kernel program statistics ----
+
+export interface ProgramRuns {
+  readonly runTimeNs: number;
+  readonly runs: number;
+}
+
+interface BpftoolProgram {
+  id: number;
+  run_time_ns?: number;
+  run_cnt?: number;
+}
+
+/** Turns kernel.bpf_stats_enabled on; the returned function restores the previous value. */
+export function enableBpfStats(): () => void {
+  const previous = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+  execFileSync('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
+  return () => execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${previous}`]);
+}
+
+/** Summed run statistics of the programs `select` picks. */
+export async function programRuns(select: (program: BpftoolProgram) => boolean): Promise<ProgramRuns> {
+  const programs = (JSON.parse(await run('bpftool', ['prog', 'show', '-j'])) as BpftoolProgram[]).filter(select);
+  return programs.reduce((sum, program) => ({ runTimeNs: sum.runTimeNs + (program.run_time_ns ?? 0), runs: sum.runs + (program.run_cnt ?? 0) }), { runTimeNs: 0, runs: 0 });
+}
+
+/** Ids of the programs on clsact hooks in the lab's node namespace. */
+export async function labTcProgramIds(lab: Lab): Promise<Set<number>> {
+  const [net] = JSON.parse(await lab.exec(lab.nodeNamespace, 'bpftool', ['net', 'show', '-j'])) as Array<{ tc: Array<{ id: number }> }>;
+  return new Set(net.tc.map((hook) => hook.id));
+}
+
+export function runsBetween(before: ProgramRuns, after: ProgramRuns): ProgramRuns {
+  return { runTimeNs: after.runTimeNs - before.runTimeNs, runs: after.runs - before.runs };
+}
+
+// ---- the empty program ----
+
+/** Compiles bench/empty-tc.bpf.c into dist/bench-capture (bench only, never in the product build). */
+export function buildEmptyProgram(): string {
+  const output = join(ROOT, 'dist/bench-capture/empty-tc.bpf.o');
+  execFileSync('mkdir', ['-p', join(ROOT, 'dist/bench-capture')]);
+  const triplet = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim() || 'x86_64-linux-gnu';
+  execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${triplet}`, '-c', join(ROOT, 'bench/empty-tc.bpf.c'), '-o', output]);
+  return output;
+}
+
+/** Attaches an object's "tc" program where the capture program's clsact mode goes: priority 1 on both hooks. */
+export async function attachTcObject(lab: Lab, pods: readonly LabPod[], object: string): Promise<void> {
+  for (const pod of pods) {
+    await lab.exec(lab.nodeNamespace, 'tc', ['qdisc', 'replace', 'dev', pod.hostInterface, 'clsact']);
+    for (const hook of ['ingress', 'egress']) {
+      await lab.exec(lab.nodeNamespace, 'tc', ['filter', 'replace', 'dev', pod.hostInterface, hook, 'pref', '1', 'handle', '1', 'bpf', 'da', 'obj', object, 'sec', 'tc']);
+    }
+  }
+}
+
+export async function detachTcObject(lab: Lab, pods: readonly LabPod[]): Promise<void> {
+  for (const pod of pods) for (const hook of ['ingress', 'egress']) await lab.exec(lab.nodeNamespace, 'tc', ['filter', 'del', 'dev', pod.hostInterface, hook, 'pref', '1']);
+}
+
+// ---- processes ----
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** User + system CPU seconds a process has used (all its threads). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of /proc/pid/stat; fields[0] here is field 3.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+export function residentBytes(pid: number): number {
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(rss) * 1024;
+}
+
+interface HeldBpfObjects {
+  /** Program id -> run statistics. */
+  readonly programs: Map<number, ProgramRuns>;
+  /** Map id -> kernel memory (the kernel's memlock estimate). */
+  readonly maps: Map<number, number>;
+}
+
+/**
+ * The BPF programs and maps a process holds file descriptors to, read from
+ * /proc/<pid>/fdinfo (this machine's bpftool lacks pid support).
+ */
+export function bpfObjectsHeldBy(pid: number): HeldBpfObjects {
+  const held: HeldBpfObjects = { programs: new Map(), maps: new Map() };
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target: string;
+    let info: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (!target.startsWith('anon_inode:bpf-')) continue;
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // closed meanwhile
+    }
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    if (target === 'anon_inode:bpf-prog') held.programs.set(field('prog_id'), { runTimeNs: field('run_time_ns'), runs: field('run_cnt') });
+    if (target === 'anon_inode:bpf-map') held.maps.set(field('map_id'), field('memlock'));
+  }
+  return held;
+}
+
+/** Summed run statistics of the programs a process holds. */
+export function programRunsHeldBy(pid: number): ProgramRuns {
+  return [...bpfObjectsHeldBy(pid).programs.values()].reduce((sum, runs) => ({ runTimeNs: sum.runTimeNs + runs.runTimeNs, runs: sum.runs + runs.runs }), { runTimeNs: 0, runs: 0 });
+}
+
+export function mapBytesHeldBy(pid: number): number {
+  return [...bpfObjectsHeldBy(pid).maps.values()].reduce((sum, bytes) => sum + bytes, 0);
+}

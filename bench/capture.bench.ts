@@ -1,0 +1,370 @@
+/**
+ * Capture benchmarks (npm run bench:capture [-- section...]; not tests). Each
+ * section builds its own lab and prints what it measured side by side in one run;
+ * where two set-ups are compared they run paired and alternating (A B, B A, ...),
+ * so the machine's drift hits both alike. Sections:
+ *
+ *   kernel  ns per program run from bpf_stats, ours vs an empty program, both on clsact
+ *   rate    64 B UDP packet rate and TCP throughput, exporter attached vs none
+ *   drain   drain (kernel swap + batch read) + decode + FlowTable merge of 100k flows
+ *   peers   share of packets counted, rate kept, CPU s per million packets: ours vs softflowd vs pmacctd
+ *   memory  exporter RSS + kernel map memory at 100k active flows
+ *
+ * BENCH_ROUNDS and BENCH_SECONDS shorten or lengthen every section. Needs root and `npm run build`.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Lab, type LabPod } from '../test/lab/lab.js';
+import type { LabProcess } from '../test/lab/lab-process.js';
+import { startCollector, startExporter } from '../test/lab/product-processes.js';
+import { sendUdpFlows } from '../test/lab/traffic.js';
+import { CaptureAgent } from '../test/support/capture-agent.js';
+import {
+  attachTcObject,
+  buildEmptyProgram,
+  cpuSeconds,
+  detachTcObject,
+  enableBpfStats,
+  hostVethReceived,
+  iperf,
+  labTcProgramIds,
+  mapBytesHeldBy,
+  median,
+  programRuns,
+  programRunsHeldBy,
+  residentBytes,
+  ROOT,
+  runsBetween,
+  type IperfResult,
+} from './capture-lab.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const COLLECTOR_PORT = 47_390;
+
+const fixed = (value: number, digits = 1) => value.toFixed(digits);
+const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
+const print = (line = '') => process.stdout.write(`${line}\n`);
+
+/** The lab of the running section, for Ctrl-C. */
+let activeLab: Lab | undefined;
+
+/** Runs `body` on a fresh two-pod lab and removes it afterwards. */
+async function withLab<T>(body: (lab: Lab, a: LabPod, b: LabPod) => Promise<T>): Promise<T> {
+  const lab = await Lab.create({ pods: 2 });
+  activeLab = lab;
+  try {
+    const [a, b] = lab.podList;
+    return await body(lab, a, b);
+  } finally {
+    await lab.destroy();
+    activeLab = undefined;
+  }
+}
+
+/** Alternates the order of two set-ups from round to round. */
+const orderFor = <T>(round: number, first: T, second: T): [T, T] => (round % 2 === 0 ? [first, second] : [second, first]);
+
+// ---- kernel: ns per run, ours vs empty ----
+
+async function kernelSection(): Promise<void> {
+  print(`## kernel cost per program run (bpf_stats), clsact priority 1 on both veths, ${ROUNDS} alternating rounds of ${SECONDS} s per load`);
+  const emptyObject = buildEmptyProgram();
+  const restoreStats = enableBpfStats();
+  const perRun: Record<string, Record<'empty' | 'ours', number[]>> = { 'udp 64 B': { empty: [], ours: [] }, 'tcp bulk': { empty: [], ours: [] } };
+  const oursPerWirePacket: number[] = [];
+  try {
+    await withLab(async (lab, a, b) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const variant of orderFor(round, 'empty' as const, 'ours' as const)) {
+          let agent: CaptureAgent | undefined;
+          if (variant === 'empty') {
+            await attachTcObject(lab, [a, b], emptyObject);
+          } else {
+            agent = CaptureAgent.start(lab, { EBPF_ATTACH_MODE: 'tc' });
+            await agent.waitUntilReady();
+            for (const pod of [a, b]) await agent.waitForLog(new RegExp(`Attached eBPF program to ${pod.hostInterface}$`));
+            await agent.drain();
+          }
+          const ids = await labTcProgramIds(lab);
+          const ours = (program: { id: number }) => ids.has(program.id);
+          for (const [load, udpPayload] of [['udp 64 B', 64], ['tcp bulk', undefined]] as const) {
+            const before = await programRuns(ours);
+            await iperf(lab, a, b, { seconds: SECONDS, udpPayload });
+            const runs = runsBetween(before, await programRuns(ours));
+            perRun[load][variant].push(runs.runTimeNs / runs.runs);
+            if (agent !== undefined && load === 'tcp bulk') {
+              const { deltas } = await agent.drain();
+              oursPerWirePacket.push(runs.runTimeNs / deltas.reduce((sum, delta) => sum + delta.packets, 0));
+            } else {
+              await agent?.drain();
+            }
+          }
+          if (agent !== undefined) await agent.stop();
+          else await detachTcObject(lab, [a, b]);
+        }
+      }
+    });
+  } finally {
+    restoreStats();
+  }
+  print('| load | empty program ns/run | ours ns/run | ours − empty | ours / empty |');
+  print('|---|---|---|---|---|');
+  for (const [load, { empty, ours }] of Object.entries(perRun)) {
+    print(`| ${load} | ${fixed(median(empty))} | ${fixed(median(ours))} | ${fixed(median(ours) - median(empty))} | ${fixed(median(ours.map((value, index) => value / empty[index])), 2)} |`);
+  }
+  print(`TCP bulk, ours per wire packet (GSO segments expanded): ${fixed(median(oursPerWirePacket))} ns`);
+  print(`raw ns/run: ${JSON.stringify(perRun)}`);
+}
+
+// ---- rate: exporter vs none ----
+
+async function rateSection(): Promise<void> {
+  print(`## packet rate and throughput, exporter (node dist/main.js, default attach) vs none, ${ROUNDS} alternating rounds of ${SECONDS} s`);
+  const results: Record<'none' | 'exporter', { udpPps: number[]; tcpBps: number[] }> = { none: { udpPps: [], tcpBps: [] }, exporter: { udpPps: [], tcpBps: [] } };
+  await withLab(async (lab, a, b) => {
+    const collector = await startCollector(lab, COLLECTOR_PORT, () => undefined);
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const variant of orderFor(round, 'none' as const, 'exporter' as const)) {
+          const exporter = variant === 'exporter' ? await startExporter(lab, { collectorPort: COLLECTOR_PORT }) : undefined;
+          const udp = await iperf(lab, a, b, { seconds: SECONDS, udpPayload: 64 });
+          const tcp = await iperf(lab, a, b, { seconds: SECONDS });
+          await exporter?.stop();
+          results[variant].udpPps.push(udp.receivedPackets / udp.seconds);
+          results[variant].tcpBps.push(tcp.bitsPerSecond);
+        }
+      }
+    } finally {
+      await collector.stop();
+    }
+  });
+  const ratio = (values: number[], baseline: number[]) => median(values.map((value, index) => value / baseline[index]));
+  print('| load | none | exporter | exporter / none (median of paired ratios) |');
+  print('|---|---|---|---|');
+  print(`| udp 64 B, packets/s received | ${fixed(median(results.none.udpPps), 0)} | ${fixed(median(results.exporter.udpPps), 0)} | ${percent(ratio(results.exporter.udpPps, results.none.udpPps))} |`);
+  print(`| tcp bulk, Gbit/s | ${fixed(median(results.none.tcpBps) / 1e9, 2)} | ${fixed(median(results.exporter.tcpBps) / 1e9, 2)} | ${percent(ratio(results.exporter.tcpBps, results.none.tcpBps))} |`);
+}
+
+// ---- drain: 100k flows ----
+
+async function drainSection(): Promise<void> {
+  const flows = { sourcePorts: 50_000, destinationPorts: [6001, 6002] };
+  print(`## drain + decode + merge of ${flows.sourcePorts * flows.destinationPorts.length} flows (kernel maps filled by real traffic), ${ROUNDS} rounds`);
+  const rows: Array<{ flows: number; drainMs: number; decodeMs: number; mergeNewMs: number; mergeExistingMs: number }> = [];
+  await withLab(async (lab, a, b) => {
+    const child = lab.spawn(lab.nodeNamespace, process.execPath, ['--no-experimental-strip-types', '-r', join(ROOT, 'test/support/swc-register.js'), join(ROOT, 'bench/capture-drain.child.ts'), a.hostInterface, '131072'], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    child.stderr!.pipe(process.stderr);
+    const replies = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const reply = async () => JSON.parse((await replies.next()).value as string);
+    await reply(); // ready
+    const drain = async () => {
+      child.stdin!.write('drain\n');
+      return reply();
+    };
+    await drain(); // whatever came before
+    for (let round = 0; round < ROUNDS; round++) {
+      await sendUdpFlows(lab, a, b, { family: 4, firstSourcePort: 10_000, ...flows, payloadBytes: 8 });
+      rows.push(await drain());
+    }
+    child.stdin!.end();
+  });
+  print('| flows | drain ms (swap + batch read) | decode ms | merge ms, new flows | merge ms, existing flows | total ms, new / existing |');
+  print('|---|---|---|---|---|---|');
+  const total = (row: (typeof rows)[number], merge: number) => row.drainMs + row.decodeMs + merge;
+  for (const row of rows) {
+    print(`| ${row.flows} | ${fixed(row.drainMs)} | ${fixed(row.decodeMs)} | ${fixed(row.mergeNewMs)} | ${fixed(row.mergeExistingMs)} | ${fixed(total(row, row.mergeNewMs))} / ${fixed(total(row, row.mergeExistingMs))} |`);
+  }
+  print(`median total: ${fixed(median(rows.map((row) => total(row, row.mergeNewMs))))} ms (new flows), ${fixed(median(rows.slice(1).map((row) => total(row, row.mergeExistingMs))))} ms (existing flows, rounds after the first)`);
+}
+
+// ---- peers: ours vs softflowd vs pmacctd ----
+
+type Tool = 'none' | 'ours' | 'softflowd' | 'pmacctd';
+
+interface RunningTool {
+  readonly pid: number | undefined;
+  /** Stops the tool so that it exports everything it still holds. */
+  stop(): Promise<void>;
+}
+
+/** Sums packetDeltaCount of the records of the load's traffic from a to b, from the collector's JSON lines. */
+class PacketTally {
+  packets = 0;
+  constructor(
+    private readonly source: string,
+    private readonly destination: string,
+    private readonly protocol: number,
+  ) {}
+  add(line: string): void {
+    let record: { fields?: Record<string, unknown> };
+    try {
+      record = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const fields = record.fields;
+    if (fields?.sourceIPv4Address !== this.source || fields.destinationIPv4Address !== this.destination || fields.protocolIdentifier !== this.protocol) return;
+    // Ours reports the sender's veth and the receiver's; count the sender's (ingress) once.
+    if (fields.flowDirection === 1) return;
+    this.packets += Number(fields.packetDeltaCount ?? fields.packetTotalCount ?? 0);
+  }
+}
+
+async function startTool(tool: Tool, lab: Lab, a: LabPod, scratch: string): Promise<RunningTool> {
+  if (tool === 'none') return { pid: undefined, stop: async () => undefined };
+  if (tool === 'ours') {
+    const exporter = await startExporter(lab, { collectorPort: COLLECTOR_PORT, env: { EBPF_INTERFACE_FILTER: `^${a.hostInterface}$` }, attachedTo: [a] });
+    return { pid: exporter.process.pid, stop: exporter.stop };
+  }
+  if (tool === 'softflowd') {
+    const control = join(scratch, 'softflowd.ctl');
+    const child = lab.spawn(lab.nodeNamespace, 'softflowd', ['-d', '-i', a.hostInterface, '-n', `127.0.0.1:${COLLECTOR_PORT}`, '-v', '10', '-c', control, '-p', join(scratch, 'softflowd.pid'), '-B', String(64 << 20)]);
+    await sleep(1000);
+    return {
+      pid: child.pid,
+      stop: async () => {
+        await lab.exec(lab.nodeNamespace, 'softflowctl', ['-c', control, 'shutdown']);
+        await new Promise((resolvePromise) => child.once('exit', resolvePromise));
+      },
+    };
+  }
+  const config = join(scratch, 'pmacctd.conf');
+  writeFileSync(
+    config,
+    [
+      'daemonize: false',
+      `interface: ${a.hostInterface}`,
+      'plugins: nfprobe',
+      `nfprobe_receiver: 127.0.0.1:${COLLECTOR_PORT}`,
+      'nfprobe_version: 10',
+      'aggregate: src_host, dst_host, src_port, dst_port, proto',
+      'pcap_buffer_size: 67108864',
+      `pidfile: ${join(scratch, 'pmacctd.pid')}`,
+    ].join('\n'),
+  );
+  const child = lab.spawn(lab.nodeNamespace, 'pmacctd', ['-f', config]);
+  await sleep(1000);
+  return {
+    pid: child.pid,
+    stop: async () => {
+      child.kill('SIGINT');
+      await new Promise((resolvePromise) => child.once('exit', resolvePromise));
+    },
+  };
+}
+
+async function peersSection(): Promise<void> {
+  const tools: Tool[] = ['none', 'ours', 'softflowd', 'pmacctd'];
+  print(`## accuracy and CPU on one pod veth under the same load: ${tools.join(', ')}; ${ROUNDS} rounds (order rotated), ${SECONDS} s each`);
+  const restoreStats = enableBpfStats();
+  const scratch = mkdtempSync(join(tmpdir(), 'fxbench-'));
+  type Sample = { load: string; tool: Tool; counted: number; truth: number; rate: number; cpuPerMillion: number };
+  const samples: Sample[] = [];
+  try {
+    await withLab(async (lab, a, b) => {
+      let tally = new PacketTally(a.ipv4, b.ipv4, 17);
+      const collector: LabProcess = await startCollector(lab, COLLECTOR_PORT, (line) => tally.add(line));
+      try {
+        for (let round = 0; round < ROUNDS; round++) {
+          const order = tools.map((_, index) => tools[(index + round) % tools.length]);
+          for (const tool of order) {
+            for (const [load, udpPayload] of [['udp 64 B', 64], ['tcp bulk', undefined]] as const) {
+              tally = new PacketTally(a.ipv4, b.ipv4, udpPayload === undefined ? 6 : 17);
+              const running = await startTool(tool, lab, a, scratch);
+              const cpuBefore = running.pid === undefined ? 0 : cpuSeconds(running.pid);
+              const programsBefore = running.pid === undefined ? undefined : programRunsHeldBy(running.pid);
+              const receivedBefore = await hostVethReceived(lab, a);
+              const result: IperfResult = await iperf(lab, a, b, { seconds: SECONDS, udpPayload });
+              const truth = (await hostVethReceived(lab, a)) - receivedBefore;
+              const programs = programsBefore === undefined || running.pid === undefined ? 0 : runsBetween(programsBefore, programRunsHeldBy(running.pid)).runTimeNs / 1e9;
+              const cpu = running.pid === undefined ? 0 : cpuSeconds(running.pid) - cpuBefore + programs;
+              await running.stop();
+              await sleep(1000); // the last export datagrams
+              samples.push({ load, tool, counted: tally.packets, truth, rate: udpPayload === undefined ? result.bitsPerSecond : result.receivedPackets / result.seconds, cpuPerMillion: (cpu / truth) * 1e6 });
+            }
+          }
+        }
+      } finally {
+        await collector.stop();
+      }
+    });
+  } finally {
+    restoreStats();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  // Packets on the veth are skbs: for TCP bulk a GSO super-packet is one (several wire packets), which peers count as one and we expand.
+  const header = { 'udp 64 B': 'packets counted / packets on the veth', 'tcp bulk': 'packets counted / skbs on the veth (GSO)' };
+  for (const load of ['udp 64 B', 'tcp bulk'] as const) {
+    const of = (tool: Tool) => samples.filter((sample) => sample.load === load && sample.tool === tool);
+    const baselineRate = median(of('none').map((sample) => sample.rate));
+    print(`### ${load}`);
+    print(`| tool | ${header[load]} | ${load === 'tcp bulk' ? 'throughput' : 'packet rate'} kept vs none | CPU s per million ${load === 'tcp bulk' ? 'skbs' : 'packets'} |`);
+    print('|---|---|---|---|');
+    for (const tool of tools.filter((candidate) => candidate !== 'none')) {
+      const list = of(tool);
+      const counted = list.reduce((sum, sample) => sum + sample.counted, 0) / list.reduce((sum, sample) => sum + sample.truth, 0);
+      print(`| ${tool} | ${percent(counted)} | ${percent(median(list.map((sample) => sample.rate)) / baselineRate)} | ${fixed(median(list.map((sample) => sample.cpuPerMillion)), 3)} |`);
+    }
+  }
+  print('CPU: ours = exporter process + its programs\' run time (bpf_stats); peers = process CPU only, leaving out their kernel-side packet copy (AF_PACKET).');
+}
+
+// ---- memory at 100k active flows ----
+
+async function memorySection(): Promise<void> {
+  const flows = { sourcePorts: 50_000, destinationPorts: [6001, 6002] };
+  const total = flows.sourcePorts * flows.destinationPorts.length;
+  print(`## exporter memory with ${total} active flows (one veth observed, EBPF_BUFFER_SIZE=131072)`);
+  await withLab(async (lab, a, b) => {
+    const collector = await startCollector(lab, COLLECTOR_PORT, () => undefined);
+    const exporter = await startExporter(lab, {
+      collectorPort: COLLECTOR_PORT,
+      env: { EBPF_INTERFACE_FILTER: `^${a.hostInterface}$`, EBPF_BUFFER_SIZE: '131072', FLOW_TABLE_MAX_FLOWS: '200000', IPFIX_FLOW_TIMEOUT: '600', IPFIX_EXPORT_INTERVAL: '600' },
+      attachedTo: [a],
+    });
+    try {
+      const pid = exporter.process.pid!;
+      await sleep(3000);
+      const idleRss = residentBytes(pid);
+      await sendUdpFlows(lab, a, b, { family: 4, firstSourcePort: 10_000, ...flows, payloadBytes: 8 });
+      await sleep(5000); // a few drains: every flow is in the table
+      const rss = residentBytes(pid);
+      const maps = mapBytesHeldBy(pid);
+      const mib = (bytes: number) => `${fixed(bytes / 2 ** 20)} MiB`;
+      print('| RSS idle | RSS at 100k flows | kernel maps (bytes_memlock) | RSS + maps |');
+      print('|---|---|---|---|');
+      print(`| ${mib(idleRss)} | ${mib(rss)} | ${mib(maps)} | ${mib(rss + maps)} |`);
+    } finally {
+      await exporter.stop();
+      await collector.stop();
+    }
+  });
+}
+
+const SECTIONS: Record<string, () => Promise<void>> = { kernel: kernelSection, rate: rateSection, drain: drainSection, peers: peersSection, memory: memorySection };
+
+async function main(): Promise<void> {
+  const chosen = process.argv.slice(2);
+  const unknown = chosen.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}`);
+  print(`# capture benchmarks — ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model}), kernel ${release()}, Node ${process.versions.node}`);
+  for (const name of chosen.length > 0 ? chosen : Object.keys(SECTIONS)) {
+    print();
+    await SECTIONS[name]();
+  }
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => void (activeLab?.destroy() ?? Promise.resolve()).finally(() => process.exit(code)));
+}
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
