@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,30 +46,43 @@ function sentinelDatagram(): Buffer {
   return datagram;
 }
 
+/** Sends a datagram to 127.0.0.1:port every 100 ms until killed (python3: it runs inside a network namespace too). */
+const REPEATING_SENDER = `
+import socket, sys, time
+datagram, port = bytes.fromhex(sys.argv[1]), int(sys.argv[2])
+sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+while True:
+    sender.sendto(datagram, ('127.0.0.1', port))
+    time.sleep(0.1)
+`;
+
+/** `command args` as is, or run inside a network namespace. */
+function inNamespace(namespace: string | undefined, command: string, args: string[]): [string, string[]] {
+  return namespace === undefined ? [command, args] : ['ip', ['netns', 'exec', namespace, command, ...args]];
+}
+
 /**
  * nfcapd handles datagrams in arrival order and logs the first datagram of a new
  * exporter: once the sentinel (the only NetFlow v5 exporter) is logged, everything
  * sent before it has been processed and SIGTERM loses nothing.
  */
-async function sendSentinelUntilProcessed(port: number, waitForLine: (pattern: RegExp) => Promise<unknown>): Promise<void> {
-  const socket = createSocket('udp4');
-  const timer = setInterval(() => socket.send(sentinelDatagram(), port, '127.0.0.1'), 100);
-  socket.send(sentinelDatagram(), port, '127.0.0.1');
+async function sendSentinelUntilProcessed(port: number, namespace: string | undefined, waitForLine: (pattern: RegExp) => Promise<unknown>): Promise<void> {
+  const sender = spawnWatched(...inNamespace(namespace, 'python3', ['-c', REPEATING_SENDER, sentinelDatagram().toString('hex'), String(port)]));
   try {
     await waitForLine(/Process_v5: New exporter/);
   } finally {
-    clearInterval(timer);
-    socket.close();
+    await sender.stop('SIGKILL');
   }
 }
 
 /**
- * nfcapd (nfdump 1.7.1) listening on 127.0.0.1:port, writing to a temporary
- * directory. Resolves once it has bound its socket ("Startup nfcapd." follows the bind).
+ * nfcapd (nfdump 1.7.1) listening on 127.0.0.1:port — of `namespace` when given,
+ * e.g. a lab's node namespace — writing to a temporary directory. Resolves once it
+ * has bound its socket ("Startup nfcapd." follows the bind).
  */
-export async function startNfcapd(port: number): Promise<NfcapdRun> {
+export async function startNfcapd(port: number, namespace?: string): Promise<NfcapdRun> {
   const directory = await mkdtemp(join(tmpdir(), 'nfcapd-'));
-  const nfcapd = spawnWatched('nfcapd', ['-p', String(port), '-b', '127.0.0.1', '-w', directory, '-t', '3600']);
+  const nfcapd = spawnWatched(...inNamespace(namespace, 'nfcapd', ['-p', String(port), '-b', '127.0.0.1', '-w', directory, '-t', '3600']));
   try {
     await Promise.race([nfcapd.waitForLine('stdout', /Startup nfcapd/), nfcapd.waitForLine('stderr', /Startup nfcapd/)]);
   } catch (error) {
@@ -84,7 +96,7 @@ export async function startNfcapd(port: number): Promise<NfcapdRun> {
       try {
         let code: number | string;
         try {
-          await sendSentinelUntilProcessed(port, (pattern) => Promise.race([nfcapd.waitForLine('stdout', pattern), nfcapd.waitForLine('stderr', pattern)]));
+          await sendSentinelUntilProcessed(port, namespace, (pattern) => Promise.race([nfcapd.waitForLine('stdout', pattern), nfcapd.waitForLine('stderr', pattern)]));
         } finally {
           code = await nfcapd.stop('SIGTERM');
         }
