@@ -30,8 +30,11 @@ export class LabProcess {
     }
   }
 
-  static start(lab: Lab, namespace: string, name: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv): LabProcess {
-    return new LabProcess(name, lab.spawn(namespace, command, args, { env }));
+  /** `input`, when given, is written to the program's stdin, which is then closed. */
+  static start(lab: Lab, namespace: string, name: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string): LabProcess {
+    const child = lab.spawn(namespace, command, args, { env });
+    if (input !== undefined) child.stdin!.end(input);
+    return new LabProcess(name, child);
   }
 
   get pid(): number | undefined {

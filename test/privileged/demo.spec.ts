@@ -20,13 +20,15 @@ async function runDemo(): Promise<{ code: number | null; output: string }> {
 }
 
 describePrivileged('make demo (smoke)', () => {
-  it('passes every generated stream against what the collector received, and leaves no lab behind', async () => {
+  it('passes every generated stream against what the collector received, with names at both ends and vitals, and leaves no lab behind', async () => {
     const namespacesBefore = await labNamespaces();
     const { code, output } = await runDemo();
     const streams = ['udp/ipv4', 'udp/ipv6', 'tcp/ipv4 frontend -> cart', 'tcp/ipv6', 'icmp echo', 'icmpv6 echo', 'service cart:80', 'service kube-dns:53'];
     for (const stream of streams) expect(output).toMatch(new RegExp(`^PASS .*${stream.replace(/[/.]/g, '\\$&')}`, 'm'));
     expect(output).not.toMatch(/^FAIL/m);
-    expect(output).toMatch(/^10 of 10 streams PASS/m);
+    expect(output).toMatch(/^10 of 10 streams PASS; \d+ flow records and [1-9]\d* vitals records received/m);
+    // Names at both ends from the lab API server, the Service on the ClusterIP stream.
+    expect(output).toMatch(/shop\/frontend-\S+ \(Deployment\/frontend\)\s+10\.96\.0\.11:80\s+svc shop\/cart\s+in/);
     expect(code).toBe(0);
     expect(await labNamespaces()).toEqual(namespacesBefore);
   });
