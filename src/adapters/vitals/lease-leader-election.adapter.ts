@@ -4,7 +4,7 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@
 import type { AgentConfig } from '../../application/config/agent-config.js';
 import type { ClockPort } from '../../application/ports/clock.port.js';
 import { LeaderElectionPort, type LeadershipStatus } from '../../application/vitals/leader-election.port.js';
-import { RepeatingTask } from '../../application/vitals/repeating-task.js';
+import { RepeatingTask } from '../../application/scheduling/repeating-task.js';
 
 /** Where a pod finds its own namespace (mounted with the service account token). */
 export const SERVICE_ACCOUNT_NAMESPACE_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';

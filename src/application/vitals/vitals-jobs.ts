@@ -4,7 +4,7 @@ import { AgentConfig } from '../config/agent-config.js';
 import { ClockPort } from '../ports/clock.port.js';
 import { LeaderElectionPort } from './leader-election.port.js';
 import { MetricsServerWatch } from './metrics-server.watch.js';
-import { RepeatingTask } from './repeating-task.js';
+import { RepeatingTask } from '../scheduling/repeating-task.js';
 import { VitalsCollector } from './vitals-collector.service.js';
 import { VitalsSinkPort } from './vitals-sink.port.js';
 
