@@ -1,4 +1,4 @@
-import { FlowDirection, IpProtocol, type FlowKey } from '../../src/domain/flow/flow-key.js';
+import { FlowDirection, flowKeyId, IpProtocol, type FlowKey } from '../../src/domain/flow/flow-key.js';
 import type { FlowDelta } from '../../src/domain/flow/flow-observation.js';
 
 /** A TCP/IPv4 key observed as ingress on interface 7 ("veth-a"); override any field. */
@@ -20,10 +20,12 @@ export function flowKey(overrides: Partial<FlowKey> = {}): FlowKey {
 }
 
 /** A delta of `packets` 100-byte packets between firstMs and lastMs. */
-export function flowDelta(overrides: Partial<FlowDelta> & { key?: FlowKey } = {}): FlowDelta {
+export function flowDelta(overrides: Partial<Omit<FlowDelta, 'keyId'>> = {}): FlowDelta {
   const packets = overrides.packets ?? 1;
+  const key = overrides.key ?? flowKey();
   return {
-    key: overrides.key ?? flowKey(),
+    key,
+    keyId: flowKeyId(key),
     interfaceName: 'veth-a',
     packets,
     octets: packets * 100,

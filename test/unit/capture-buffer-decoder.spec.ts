@@ -54,6 +54,7 @@ describe('FlowBufferDecoder', () => {
           interfaceIndex: 7,
           direction: 0,
         },
+        keyId: expect.any(String),
         interfaceName: 'veth7',
         packets: 1000,
         octets: 228_000,
@@ -63,6 +64,20 @@ describe('FlowBufferDecoder', () => {
         tcpFlags: 0,
       },
     ]);
+  });
+
+  it('identifies each record by its key alone: equal keys share a keyId, any differing key field changes it', () => {
+    const variants: RawFlowRecord[] = [
+      udpV4,
+      { ...udpV4, packets: 1, ipOctets: 228, layer2Octets: 242 },
+      { ...udpV4, sourcePort: 40_001 },
+      { ...udpV4, vlanId: 101 },
+      { ...udpV4, interfaceIndex: 8 },
+      { ...udpV4, direction: 1 },
+    ];
+    const ids = new FlowBufferDecoder().decode(buildDrainBuffer(variants, { epochOffsetMs: 0 }), names).deltas.map((delta) => delta.keyId);
+    expect(ids[1]).toBe(ids[0]);
+    expect(new Set(ids).size).toBe(variants.length - 1);
   });
 
   it('decodes IPv6 ICMP with type and code and the egress direction', () => {

@@ -42,10 +42,13 @@ export class FlowBufferDecoder {
 
     const deltas: FlowDelta[] = new Array(recordCount);
     for (let record = 0; record < recordCount; record++) {
-      const key = this.decodeKey(buffer, view, keysStart + record * L.keySize);
+      const keyStart = keysStart + record * L.keySize;
+      const key = this.decodeKey(buffer, view, keyStart);
       const counts = countsStart + record * L.countsSize;
       deltas[record] = {
         key,
+        // The kernel key bytes (zero-initialised padding included) identify the flow exactly.
+        keyId: buffer.toString('latin1', keyStart, keyStart + L.keySize),
         interfaceName: interfaceName(key.interfaceIndex),
         packets: readUint64(view, counts + L.countsPackets),
         octets: readUint64(view, counts + L.countsIpOctets),

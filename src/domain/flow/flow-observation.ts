@@ -20,6 +20,13 @@ export interface FlowCounts {
 /** What a flow source drains: the counts one observation gathered since the previous drain. */
 export interface FlowDelta extends FlowCounts {
   readonly key: FlowKey;
+  /**
+   * The key's identity: equal for equal keys, different otherwise; the flow table's
+   * map key. A source derives it from its own key encoding in one flat string (the
+   * capture decoder: the kernel key's bytes), which hashes several times faster than
+   * one concatenated from the fields; flowKeyId(key) builds one from the fields.
+   */
+  readonly keyId: string;
   readonly interfaceName: string;
 }
 

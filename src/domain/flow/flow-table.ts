@@ -1,4 +1,4 @@
-import { flowKeyId, type FlowKey } from './flow-key.js';
+import type { FlowKey } from './flow-key.js';
 import { deltaDefect, TcpFlag, type FlowDelta } from './flow-observation.js';
 import { FlowEndReason, type FlowRecord } from './flow-record.js';
 
@@ -67,7 +67,7 @@ export class FlowTable {
         rejected.set(defect, (rejected.get(defect) ?? 0) + 1);
         continue;
       }
-      const id = flowKeyId(delta.key);
+      const id = delta.keyId;
       const entry = this.flows.get(id);
       if (entry === undefined) {
         if (this.flows.size >= this.limits.maxFlows) released.push(this.releaseOldest());
