@@ -9,6 +9,8 @@ export const LAB_PREFIX = 'fxlab-';
 
 /** The node's bridge and pod addressing (documentation/ULA ranges, never routed off the machine). */
 const BRIDGE = 'br0';
+/** IGMPv3/MLDv2 unsolicited report interval (1 s) × robustness (2), with margin. */
+const BACKGROUND_REPORTS_SETTLE_MS = 2_500;
 const IPV4_PREFIX = '10.244.0.';
 const IPV6_PREFIX = 'fd00:244::';
 const GATEWAY_HOST = 1;
@@ -203,6 +205,22 @@ export class Lab {
     const pod = this.pods.get(name);
     if (pod === undefined) throw new Error(`no pod ${name} in ${this.id}`);
     return pod;
+  }
+
+  /**
+   * Stops the traffic the lab makes by itself, for tests that account for every
+   * packet: IPv6 (router solicitations, MLD reports) everywhere, and IGMP reports
+   * from the bridge and the pods (multicast off). Pods added later are not covered.
+   */
+  async silenceBackgroundTraffic(): Promise<void> {
+    for (const namespace of [this.nodeNamespace, ...this.podList.map((pod) => pod.namespace)]) {
+      await this.exec(namespace, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    }
+    await run('ip', ['-n', this.nodeNamespace, 'link', 'set', BRIDGE, 'multicast', 'off']);
+    for (const pod of this.podList) await run('ip', ['-n', pod.namespace, 'link', 'set', 'eth0', 'multicast', 'off']);
+    // Reports already scheduled (and the leave reports this triggers) still go out within the
+    // unsolicited report interval (1 s, sent twice for robustness): let them pass first.
+    await new Promise((resolve) => setTimeout(resolve, BACKGROUND_REPORTS_SETTLE_MS));
   }
 
   /** Runs a command inside a namespace of this lab. */

@@ -195,14 +195,16 @@ host, ports, expected = sys.argv[1], [int(port) for port in sys.argv[2].split(',
 selector = selectors.DefaultSelector()
 for port in ports:
     s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    # FORCE (root) lifts net.core.rmem_max: a burst of small datagrams must not overflow the socket.
+    s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE, absent from Python's socket module
     s.bind((host, port))
     s.setblocking(False)
     selector.register(s, selectors.EVENT_READ)
 print('ready', flush=True)
 got = 0
 while got < expected:
-    events = selector.select(timeout=3)
+    # Wait longer for the first datagram: the sender may start slowly on a busy machine.
+    events = selector.select(timeout=3 if got else 15)
     if not events:
         break
     for key, _ in events:
@@ -216,16 +218,19 @@ print('received', got, flush=True)
 `;
 
 const UDP_FLOWS_SENDER = `
-import socket, sys
+import socket, sys, time
 source, first_source_port, source_ports, host, ports, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], [int(port) for port in sys.argv[5].split(',')], int(sys.argv[6])
 payload = b'x' * size
-for source_port in range(first_source_port, first_source_port + source_ports):
+for index, source_port in enumerate(range(first_source_port, first_source_port + source_ports)):
     s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((source, source_port))
     for port in ports:
         s.sendto(payload, (host, port))
     s.close()
+    # Paced: an unpaced burst overflows the receiving veth's backlog (netdev_max_backlog).
+    if index % 100 == 99:
+        time.sleep(0.001)
 print('sent', flush=True)
 `;
 

@@ -44,11 +44,12 @@ describePrivileged('capture parsing: VLAN tags, fragments, IPv6 extension header
     await lab?.destroy();
   });
 
+  /** Raw frames have no receiver to confirm them, so this drains until the traffic has settled. */
   async function observe<T>(traffic: () => Promise<T>): Promise<{ result: T; observed: ObservedFlows }> {
-    await agent.drain();
+    await new ObservedFlows().drainUntilQuiet(agent);
     const result = await traffic();
     const observed = new ObservedFlows();
-    await observed.drainFrom(agent);
+    await observed.drainUntilQuiet(agent);
     expect(observed.drops).toEqual({});
     return { result, observed };
   }
@@ -119,10 +120,8 @@ describePrivileged('capture parsing: a full flow map', () => {
 
   beforeAll(async () => {
     lab = await Lab.create({ pods: 2 });
-    // IPv6 off everywhere: the pods' router solicitations and the bridge's MLD reports would race our flows for the last map slots.
-    for (const namespace of [lab.nodeNamespace, ...lab.podList.map((pod) => pod.namespace)]) {
-      await lab.exec(namespace, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-    }
+    // Router solicitations, MLD and IGMP reports would race our flows for the last map slots.
+    await lab.silenceBackgroundTraffic();
     agent = CaptureAgent.start(lab, { EBPF_BUFFER_SIZE: '1024' });
     await agent.waitUntilReady();
     for (const pod of lab.podList) await agent.waitForLog(new RegExp(`Attached eBPF program to ${pod.hostInterface}$`));

@@ -36,6 +36,28 @@ export class ObservedFlows {
     for (const [reason, count] of Object.entries(drain.drops)) this.drops[reason] = (this.drops[reason] ?? 0) + count;
   }
 
+  /**
+   * Drains until a drain, taken a moment after the previous one, brings nothing:
+   * for traffic no receiver acknowledges (raw frames nobody listens to), whose last
+   * frames may still wait in a softirq backlog when the sender returns.
+   */
+  async drainUntilQuiet(agent: CaptureAgent, settleMs = 200, maxDrains = 20): Promise<void> {
+    for (let drains = 0; drains < maxDrains; drains++) {
+      const before = this.sums.size;
+      const packetsBefore = this.totalPackets();
+      await this.drainFrom(agent);
+      if (drains > 0 && this.sums.size === before && this.totalPackets() === packetsBefore) return;
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+    }
+    throw new Error(`traffic still arriving after ${maxDrains} drains`);
+  }
+
+  private totalPackets(): number {
+    let packets = 0;
+    for (const delta of this.sums.values()) packets += delta.packets;
+    return packets;
+  }
+
   /** The observations of one expected flow, keyed "<interface>/<direction>". */
   of(flow: ExpectedFlow): Record<string, { packets: number; octets: number; layer2Octets: number; tcpFlags: number }> {
     const found: Record<string, { packets: number; octets: number; layer2Octets: number; tcpFlags: number }> = {};
