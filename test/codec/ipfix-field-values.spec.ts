@@ -3,12 +3,12 @@ import {
   decodeField,
   encodeField,
   fieldEncodingLength,
-  formatIpv6,
   NO_ROOM,
   parseIpv6,
   type FieldValue,
 } from '../../src/adapters/ipfix/field-value.codec.js';
 import { VARIABLE_LENGTH } from '../../src/adapters/ipfix/ipfix-protocol.js';
+import { formatIpv6 } from '../../src/adapters/net/ipv6-text.js';
 import { expectRoundTrip, hex, type Codec } from './round-trip.helper.js';
 
 /** A field value as a codec: variable-length values carry their length prefix. */

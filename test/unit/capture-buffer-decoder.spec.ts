@@ -1,4 +1,4 @@
-import { DrainBufferError, FlowBufferDecoder, formatIpv6 } from '../../src/adapters/capture/flow-buffer.decoder.js';
+import { DrainBufferError, FlowBufferDecoder } from '../../src/adapters/capture/flow-buffer.decoder.js';
 import { buildDrainBuffer, ipv4Mapped, type RawFlowRecord } from '../support/drain-buffer.builder.js';
 
 const names = (index: number) => `veth${index}`;
@@ -136,15 +136,4 @@ describe('FlowBufferDecoder', () => {
     const second = decoder.decode(buildDrainBuffer([{ ...udpV4, sourcePort: 1 }], { epochOffsetMs: 0 }), names).deltas[0];
     expect(second.key.sourceAddress).toBe(first.key.sourceAddress);
   });
-});
-
-describe('formatIpv6', () => {
-  it.each(['::', '::1', 'fd00::1', 'fd00:0:0:1::', '2001:db8::1:0:0:1', '2001:db8:0:1:1:1:1:1', 'fe80::a:b:c:d', '1:0:0:2:0:0:0:3', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'])(
-    'writes %s as RFC 5952 text (as the WHATWG URL parser normalises it)',
-    (address) => {
-      const bytes = Buffer.from(ipv6Bytes(address));
-      const expected = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-      expect(formatIpv6(new DataView(bytes.buffer, bytes.byteOffset, 16), 0)).toBe(expected);
-    },
-  );
 });

@@ -1,6 +1,7 @@
 import type { FlowDirection, FlowKey } from '../../domain/flow/flow-key.js';
 import type { FlowDelta } from '../../domain/flow/flow-observation.js';
 import { NATIVE_LAYOUT as L } from './native-layout.js';
+import { formatIpv6 } from '../net/ipv6-text.js';
 
 export interface DecodedDrain {
   readonly deltas: FlowDelta[];
@@ -92,7 +93,7 @@ export class FlowBufferDecoder {
     const bytes = buffer.toString('latin1', start, start + 16);
     let text = this.ipv6Text.get(bytes);
     if (text === undefined) {
-      text = formatIpv6(view, start);
+      text = formatIpv6(buffer.subarray(start, start + 16));
       remember(this.ipv6Text, bytes, text);
     }
     return text;
@@ -107,28 +108,4 @@ function remember<K>(cache: Map<K, string>, key: K, text: string): void {
 /** Counters stay far below 2^53 between drains; timestamps lose only sub-microsecond precision. */
 function readUint64(view: DataView, offset: number): number {
   return view.getUint32(offset + 4, true) * TWO_TO_32 + view.getUint32(offset, true);
-}
-
-/** RFC 5952 text: lower-case hex groups, the longest run (>= 2) of zero groups as "::". */
-export function formatIpv6(view: DataView, start: number): string {
-  const groups: number[] = [];
-  for (let index = 0; index < 8; index++) groups.push(view.getUint16(start + index * 2, false));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let index = 0; index < 8; ) {
-    if (groups[index] !== 0) {
-      index++;
-      continue;
-    }
-    let end = index;
-    while (end < 8 && groups[end] === 0) end++;
-    if (end - index > bestLength) {
-      bestStart = index;
-      bestLength = end - index;
-    }
-    index = end;
-  }
-  const hex = (from: number, to: number) => groups.slice(from, to).map((group) => group.toString(16)).join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }
