@@ -2,12 +2,12 @@ import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { AgentConfig } from '../src/application/config/agent-config.js';
 import type { EndpointQuery } from '../src/application/ports/metadata.port.js';
 import { KubernetesMetadataAdapter } from '../src/adapters/kubernetes/kubernetes-metadata.adapter.js';
-import { FakeKubeApiServer } from '../test/fakes/fake-kube-api.server.js';
+import { FakeKubeApiServer, loopbackKubeConfig } from '../test/fakes/fake-kube-api.server.js';
 import { nodeIp, podIp, PODS_PER_SERVICE, SCALE, SERVICE_PORT, serviceIp, TARGET_PORT } from './kubernetes-api-server.child.js';
+import { gcHeapUsed } from './gc-heap.js';
 
 /**
  * Kubernetes cache benchmark (npm run bench:k8s; not a test):
@@ -22,12 +22,6 @@ const ROUNDS = 7;
 const LOOKUPS_PER_ROUND = 10_000_000;
 const TCP = 6;
 
-function gcHeapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc');
-  for (let i = 0; i < 4; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
 
 function startApiServer(): Promise<{ port: number; podJsonBytes: number; stop: () => void }> {
   const child = fork(join(__dirname, 'kubernetes-api-server.child.js'), { stdio: 'inherit' });
@@ -37,16 +31,6 @@ function startApiServer(): Promise<{ port: number; podJsonBytes: number; stop: (
   });
 }
 
-function kubeConfigFor(port: number): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'bench', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'bench' }],
-    contexts: [{ name: 'bench', cluster: 'bench', user: 'bench' }],
-    currentContext: 'bench',
-  });
-  return kubeConfig;
-}
 
 /** What a node's flows look like: pod ends on service and ephemeral ports, ClusterIPs, nodes, the outside. */
 function queryMix(count: number): EndpointQuery[] {
@@ -94,7 +78,7 @@ async function main(): Promise<void> {
 
   const heapBefore = gcHeapUsed();
   const startedMs = performance.now();
-  const adapter = new KubernetesMetadataAdapter(kubeConfigFor(api.port), config);
+  const adapter = new KubernetesMetadataAdapter(loopbackKubeConfig(api.port), config);
   adapter.onModuleInit();
   while (!adapter.health().ready) await new Promise((resolve) => setTimeout(resolve, 5));
   const syncMs = performance.now() - startedMs;

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../src/adapters/config/load-config.js';
 import { VitalsMessageEncoder } from '../src/adapters/ipfix/vitals-ipfix.sink.js';
 import { KubernetesClusterState } from '../src/adapters/vitals/kubernetes-cluster-state.adapter.js';
@@ -11,6 +11,8 @@ import { MetricsServerWatch } from '../src/application/vitals/metrics-server.wat
 import { VitalsCollector } from '../src/application/vitals/vitals-collector.service.js';
 import { countVitals, freshVitals } from '../src/domain/vitals/vitals-snapshot.js';
 import { SCALE, type ServerCounts } from './vitals-api-server.child.js';
+import { gcHeapUsed } from './gc-heap.js';
+import { loopbackKubeConfig } from '../test/fakes/fake-kube-api.server.js';
 
 /**
  * Vitals benchmark (npm run bench:vitals; not a test), against a fake API server in
@@ -38,12 +40,6 @@ class FixedLeadership extends LeaderElectionPort {
   }
 }
 
-function gcHeapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc');
-  for (let i = 0; i < 4; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
 
 function startApiServer(): Promise<{ child: ChildProcess; port: number; podJsonBytes: number }> {
   const child = fork(join(__dirname, 'vitals-api-server.child.js'), { stdio: 'inherit' });
@@ -60,16 +56,6 @@ function serverCounts(child: ChildProcess): Promise<ServerCounts> {
   });
 }
 
-function kubeConfigFor(port: number): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'bench', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'bench' }],
-    contexts: [{ name: 'bench', cluster: 'bench', user: 'bench' }],
-    currentContext: 'bench',
-  });
-  return kubeConfig;
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -112,7 +98,7 @@ function difference(after: ServerCounts, before: ServerCounts, rounds: number): 
 async function main(): Promise<void> {
   Logger.overrideLogger(false);
   const { child, port, podJsonBytes } = await startApiServer();
-  const kubeConfig = kubeConfigFor(port);
+  const kubeConfig = loopbackKubeConfig(port);
   try {
     const heapBefore = gcHeapUsed();
     const leader = await collector(kubeConfig, true);

@@ -137,14 +137,7 @@ export class FakeKubeApiServer {
   }
 
   kubeConfig(): KubeConfig {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'fake', server: this.url, skipTLSVerify: true }],
-      users: [{ name: 'fake' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-      currentContext: 'fake',
-    });
-    return kubeConfig;
+    return loopbackKubeConfig(this.listenPort);
   }
 
   defineResource(definition: ResourceDefinition): void {
@@ -398,4 +391,16 @@ export function sendJson(response: ServerResponse, status: number, body: object)
 
 export function sendStatus(response: ServerResponse, code: number, reason: string, message: string): void {
   sendJson(response, code, statusBody(code, reason, message));
+}
+
+/** A KubeConfig for an API server on 127.0.0.1:port without authentication (the fake server, or one in a child process). */
+export function loopbackKubeConfig(port: number): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'fake' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
+    currentContext: 'fake',
+  });
+  return kubeConfig;
 }
