@@ -6,6 +6,7 @@ import { EXIT_CONFIG_ERROR } from '../../src/agent.js';
 import { flowDelta, flowKey } from '../fakes/flow-deltas.js';
 import { freeUdpPort, startCollector } from '../support/ipfix-collector.harness.js';
 import { startNfcapd } from '../support/nfdump.js';
+import { cflowRecords, startTshark } from '../support/tshark.js';
 import { spawnWatched, type WatchedProcess } from '../support/watched-process.js';
 
 const ROOT = resolve(__dirname, '../..');
@@ -124,6 +125,47 @@ describe('the agent process', () => {
     const byProto = new Map(result.records.map((record) => [record.proto, record]));
     expect(byProto.get(6)).toMatchObject({ src4_addr: '10.244.1.10', dst4_addr: '10.244.1.20', src_port: 40000, dst_port: 8080, in_packets: 12, in_bytes: 1_800 });
     expect(byProto.get(17)).toMatchObject({ src6_addr: 'fd00::10', dst6_addr: 'fd00::20', in_packets: 3, in_bytes: 1_644 });
+  }, 60_000);
+
+  it('is dissected exactly by tshark, with no sequence warning', async () => {
+    // The built-in collector listens, so the agent's connected socket stays up; tshark captures beside it.
+    const collector = await startCollector();
+    const capture = await startTshark(collector.port);
+    const agent = await startReplayAgent(collector.port, healthPortFor(collector.port));
+    try {
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, 1_500));
+      expect(await agent.stop('SIGTERM', 20_000)).toBe(0);
+    } finally {
+      await agent.stop('SIGKILL');
+      await collector.stop();
+    }
+    const result = await capture.stop();
+    expect(result.expert).not.toMatch(/Unexpected flow sequence|Malformed/);
+    const flows = cflowRecords(result.packets).filter((record) => record.domain === 1).map((record) => record.fields);
+    expect(flows).toHaveLength(2);
+    expect(flows.find((fields) => fields['cflow.protocol'] === '6')).toMatchObject({
+      'cflow.srcaddr': '10.244.1.10',
+      'cflow.dstaddr': '10.244.1.20',
+      'cflow.srcport': '40000',
+      'cflow.dstport': '8080',
+      'cflow.packets': '12',
+      'cflow.octets': '1800',
+      'cflow.layer2_octet_delta_count': '1968',
+      'cflow.tcpflags': '0x0018',
+      'cflow.direction': '0',
+      'cflow.inputint': '7',
+      'cflow.if_name': 'veth-a',
+      'cflow.flow_end_reason': '4',
+    });
+    expect(flows.find((fields) => fields['cflow.protocol'] === '17')).toMatchObject({
+      'cflow.srcaddrv6': 'fd00::10',
+      'cflow.dstaddrv6': 'fd00::20',
+      'cflow.packets': '3',
+      'cflow.octets': '1644',
+      'cflow.direction': '1',
+      'cflow.outputint': '9',
+      'cflow.flow_end_reason': '4',
+    });
   }, 60_000);
 
   it('refuses a bad configuration with one JSON line per problem and exit status 78', async () => {
