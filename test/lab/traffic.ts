@@ -160,6 +160,31 @@ export function sendUdpToService(
   return udpStream(lab, from, serviceTarget(service, options.family, 'udp', options.port), options);
 }
 
+/**
+ * What `count` UDP datagrams of `payloadBytes` must count as, at IP level and on
+ * the wire: IP + UDP headers per datagram, plus Ethernet and `vlanTags` 802.1Q
+ * headers in layer 2.
+ */
+function expectedUdp(
+  family: Family,
+  ends: { sourceAddress: string; sourcePort: number; destinationAddress: string; destinationPort: number },
+  count: number,
+  payloadBytes: number,
+  vlanIds: readonly number[] = [],
+): ExpectedFlow {
+  const octets = count * (IP_HEADER[family] + UDP_HEADER + payloadBytes);
+  return {
+    ipVersion: family,
+    ...ends,
+    protocol: 17,
+    icmpType: 0,
+    ...(vlanIds.length > 0 ? { vlanId: vlanIds[0] } : {}),
+    packets: count,
+    octets,
+    layer2Octets: octets + count * (ETHERNET_HEADER + VLAN_HEADER * vlanIds.length),
+  };
+}
+
 /** `ipv6DestinationOptions` adds an 8-byte extension header to every datagram; the expected counts are those without it. */
 async function udpStream(
   lab: Lab,
@@ -173,19 +198,8 @@ async function udpStream(
   const receiverDone = finished(receiver);
   await lab.exec(from.namespace, 'python3', ['-c', UDP_SENDER, address(from, family), String(sourcePort), target.address, String(target.port), String(count), String(payloadBytes), options.ipv6DestinationOptions ? 'destination-options' : 'plain']);
   const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
-  const octets = count * (IP_HEADER[family] + UDP_HEADER + payloadBytes);
-  const flow = (destinationAddress: string, destinationPort: number): ExpectedFlow => ({
-    ipVersion: family,
-    sourceAddress: address(from, family),
-    destinationAddress,
-    sourcePort,
-    destinationPort,
-    protocol: 17,
-    icmpType: 0,
-    packets: count,
-    octets,
-    layer2Octets: octets + count * ETHERNET_HEADER,
-  });
+  const flow = (destinationAddress: string, destinationPort: number) =>
+    expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress, destinationPort }, count, payloadBytes);
   return { client: flow(target.address, target.port), backend: flow(target.podAddress, target.podPort), delivered };
 }
 
@@ -254,22 +268,10 @@ export async function sendUdpFlows(
   const receiverDone = finished(receiver);
   await lab.exec(from.namespace, 'python3', ['-c', UDP_FLOWS_SENDER, address(from, family), String(firstSourcePort), String(sourcePorts), address(to, family), ports, String(payloadBytes)]);
   const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
-  const octets = IP_HEADER[family] + UDP_HEADER + payloadBytes;
   const flows: ExpectedFlow[] = [];
   for (let sourcePort = firstSourcePort; sourcePort < firstSourcePort + sourcePorts; sourcePort++) {
     for (const destinationPort of destinationPorts) {
-      flows.push({
-        ipVersion: family,
-        sourceAddress: address(from, family),
-        destinationAddress: address(to, family),
-        sourcePort,
-        destinationPort,
-        protocol: 17,
-        icmpType: 0,
-        packets: 1,
-        octets,
-        layer2Octets: octets + ETHERNET_HEADER,
-      });
+      flows.push(expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress: address(to, family), destinationPort }, 1, payloadBytes));
     }
   }
   return { flows, delivered };
@@ -339,20 +341,7 @@ export async function sendTaggedUdp(
     '-c', TAGGED_UDP_SENDER, address(from, family), address(to, family), await podMac(lab, to),
     String(sourcePort), String(destinationPort), String(count), String(payloadBytes), vlanIds.join(','),
   ]);
-  const octets = count * (IP_HEADER[family] + UDP_HEADER + payloadBytes);
-  return {
-    ipVersion: family,
-    sourceAddress: address(from, family),
-    destinationAddress: address(to, family),
-    sourcePort,
-    destinationPort,
-    protocol: 17,
-    icmpType: 0,
-    vlanId: vlanIds[0],
-    packets: count,
-    octets,
-    layer2Octets: octets + count * (ETHERNET_HEADER + VLAN_HEADER * vlanIds.length),
-  };
+  return expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress: address(to, family), destinationPort }, count, payloadBytes, vlanIds);
 }
 
 /** Pings (every 10 ms unless told) and returns the echo requests and the echo replies as two flows. */
