@@ -62,13 +62,19 @@ describe('vitals leader election on a Lease', () => {
     expect(second.status()).toMatchObject({ leading: false, identity: 'agent-b', lease: 'observability/flows-leader', holder: 'agent-a' });
   });
 
-  it('hands over at the next try (within one retry period) when the leader stops gracefully', async () => {
+  /** agent-a holds the Lease and agent-b has seen it do so. */
+  async function leaderAndFollower() {
     const first = agent('agent-a');
     first.onApplicationBootstrap();
     await eventually(() => (first.isLeader() ? true : undefined), 5_000, 'agent-a to lead');
     const second = agent('agent-b');
     second.onApplicationBootstrap();
     await eventually(() => (second.status().holder === 'agent-a' ? true : undefined), 5_000, 'agent-b to see agent-a');
+    return { first, second };
+  }
+
+  it('hands over at the next try (within one retry period) when the leader stops gracefully', async () => {
+    const { first, second } = await leaderAndFollower();
 
     await first.beforeApplicationShutdown();
     expect(leases.lease('observability', 'flows-leader')!.spec.holderIdentity).toBe('');
@@ -82,12 +88,7 @@ describe('vitals leader election on a Lease', () => {
   });
 
   it('takes over within lease duration + retry period when the leader dies without releasing', async () => {
-    const first = agent('agent-a');
-    first.onApplicationBootstrap();
-    await eventually(() => (first.isLeader() ? true : undefined), 5_000, 'agent-a to lead');
-    const second = agent('agent-b');
-    second.onApplicationBootstrap();
-    await eventually(() => (second.status().holder === 'agent-a' ? true : undefined), 5_000, 'agent-b to see agent-a');
+    const { first, second } = await leaderAndFollower();
 
     // "SIGKILL": renewals stop and nothing is released.
     await first.stop(false);
