@@ -46,13 +46,21 @@ function sentinelDatagram(): Buffer {
   return datagram;
 }
 
-/** Sends a datagram to 127.0.0.1:port every 100 ms until killed (python3: it runs inside a network namespace too). */
+/**
+ * Sends the sentinel datagram to 127.0.0.1:port every 100 ms until killed (python3:
+ * it runs inside a network namespace too). Each repeat carries the next
+ * flow_sequence (offset 16): nfdump counts a repeated sequence as a sequence
+ * failure, and a slow machine may process several repeats before the sender is killed.
+ */
 const REPEATING_SENDER = `
-import socket, sys, time
-datagram, port = bytes.fromhex(sys.argv[1]), int(sys.argv[2])
+import socket, struct, sys, time
+datagram, port = bytearray.fromhex(sys.argv[1]), int(sys.argv[2])
 sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sequence = 0
 while True:
+    struct.pack_into('>I', datagram, 16, sequence)
     sender.sendto(datagram, ('127.0.0.1', port))
+    sequence += 1
     time.sleep(0.1)
 `;
 
