@@ -7,7 +7,7 @@
  * also holds the interface index and the direction. Add the packet to that key's
  * struct flow_counts in the active inner hash map (looked up through active_flows):
  * wire packets and bytes with GSO/GRO super-packets expanded, first and last time
- * (CLOCK_MONOTONIC ns), OR of the TCP flags. User space swaps the active map and
+ * (CLOCK_MONOTONIC ns, tick resolution), OR of the TCP flags. User space swaps the active map and
  * drains the idle one, so no update races a delete and counts are exact.
  *
  * Rules: a non-first fragment carries no L4 header; it is counted under its

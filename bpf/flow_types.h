@@ -39,7 +39,7 @@ struct flow_counts {
 	__u64 packets;          /* wire packets: GSO/GRO super-packets expanded */
 	__u64 ip_octets;        /* IP headers + payload */
 	__u64 layer2_octets;    /* Ethernet frame as on the wire, without FCS */
-	__u64 first_seen_ns;    /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u64 first_seen_ns;    /* bpf_ktime_get_coarse_ns (CLOCK_MONOTONIC at tick resolution) */
 	__u64 last_seen_ns;
 	__u32 tcp_flags;        /* OR of the TCP flag bytes (u32 for atomic OR) */
 	__u32 reserved;

