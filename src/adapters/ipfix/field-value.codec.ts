@@ -58,44 +58,59 @@ export function fieldEncodingLength(type: IpfixDataType, length: number, value: 
 export type FieldWriter = (value: FieldValue, buf: Buffer, offset: number, limit: number, maxStringBytes: number) => number;
 
 /**
- * The writer of a type at a template length: the encoding table. Default-size
- * integers get their own writers (the flow hot path); reduced sizes and bigints
- * take the general one.
+ * Writes one value of a fixed-length field at offset; the caller has checked that
+ * the field fits. Compiled templates check a whole run of fixed fields at once.
  */
+export type FixedFieldWriter = (value: FieldValue, buf: Buffer, offset: number) => void;
+
+/** The writer of a type at a template length, checking `limit`: the encoding table. */
 export function fieldWriter(typeCode: number, length: number): FieldWriter {
   if (length === VARIABLE_LENGTH) return typeCode === DataTypeCode.string ? encodeVariableString : encodeVariableOctets;
+  const write = fixedFieldWriter(typeCode, length);
+  return (value, buf, offset, limit) => {
+    if (offset + length > limit) return NO_ROOM;
+    write(value, buf, offset);
+    return offset + length;
+  };
+}
+
+/**
+ * The unchecked writer of a fixed-length type. Default-size integers get their own
+ * writers (the flow hot path); reduced sizes and bigints take the general one.
+ */
+export function fixedFieldWriter(typeCode: number, length: number): FixedFieldWriter {
   switch (typeCode) {
     case DataTypeCode.unsigned8:
-      return length === 1 ? writeUnsigned8 : fixed(length, writeUnsigned);
+      return length === 1 ? writeUnsigned8 : (value, buf, offset) => writeUnsigned(value, buf, offset, length);
     case DataTypeCode.unsigned16:
-      return length === 2 ? writeUnsigned16 : fixed(length, writeUnsigned);
+      return length === 2 ? writeUnsigned16 : (value, buf, offset) => writeUnsigned(value, buf, offset, length);
     case DataTypeCode.unsigned32:
     case DataTypeCode.dateTimeSeconds:
-      return length === 4 ? writeUnsigned32 : fixed(length, writeUnsigned);
+      return length === 4 ? writeUnsigned32 : (value, buf, offset) => writeUnsigned(value, buf, offset, length);
     case DataTypeCode.unsigned64:
     case DataTypeCode.dateTimeMilliseconds:
-      return length === 8 ? writeUnsigned64 : fixed(length, writeUnsigned);
+      return length === 8 ? writeUnsigned64 : (value, buf, offset) => writeUnsigned(value, buf, offset, length);
     case DataTypeCode.signed8:
     case DataTypeCode.signed16:
     case DataTypeCode.signed32:
     case DataTypeCode.signed64:
-      return fixed(length, writeSigned);
+      return (value, buf, offset) => writeSigned(value, buf, offset, length);
     case DataTypeCode.float32:
-      return fixed(length, (value, buf, offset) => buf.writeFloatBE(value as number, offset));
+      return (value, buf, offset) => buf.writeFloatBE(value as number, offset);
     case DataTypeCode.float64:
-      return fixed(length, (value, buf, offset) => buf.writeDoubleBE(value as number, offset));
+      return (value, buf, offset) => buf.writeDoubleBE(value as number, offset);
     case DataTypeCode.boolean:
-      return fixed(length, (value, buf, offset) => (buf[offset] = value ? BOOLEAN_TRUE : BOOLEAN_FALSE));
+      return (value, buf, offset) => (buf[offset] = value ? BOOLEAN_TRUE : BOOLEAN_FALSE);
     case DataTypeCode.ipv4Address:
       return writeIpv4Field;
     case DataTypeCode.ipv6Address:
-      return fixed(length, (value, buf, offset) => buf.set(ipv6Bytes(value as string), offset));
+      return (value, buf, offset) => buf.set(ipv6Bytes(value as string), offset);
     case DataTypeCode.macAddress:
-      return fixed(length, (value, buf, offset) => writeMac(value as string, buf, offset));
+      return (value, buf, offset) => writeMac(value as string, buf, offset);
     case DataTypeCode.string:
-      return fixed(length, (value, buf, offset, fieldLength) => writeFixedString(value as string, buf, offset, fieldLength));
+      return (value, buf, offset) => writeFixedString(value as string, buf, offset, length);
     case DataTypeCode.octetArray:
-      return fixed(length, (value, buf, offset, fieldLength) => writeFixedOctets(value as Uint8Array, buf, offset, fieldLength));
+      return (value, buf, offset) => writeFixedOctets(value as Uint8Array, buf, offset, length);
     default:
       throw new FieldEncodingError(`Cannot encode data type code ${typeCode}`);
   }
@@ -114,55 +129,34 @@ export function encodeField(
   return fieldWriter(typeCode, length)(value, buf, offset, limit, maxStringBytes);
 }
 
-function fixed(length: number, write: (value: FieldValue, buf: Buffer, offset: number, length: number) => void): FieldWriter {
-  return (value, buf, offset, limit) => {
-    if (offset + length > limit) return NO_ROOM;
-    write(value, buf, offset, length);
-    return offset + length;
-  };
-}
-
-const writeUnsigned8: FieldWriter = (value, buf, offset, limit) => {
-  if (offset + 1 > limit) return NO_ROOM;
+const writeUnsigned8: FixedFieldWriter = (value, buf, offset) => {
   buf[offset] = Number(value);
-  return offset + 1;
 };
 
-const writeUnsigned16: FieldWriter = (value, buf, offset, limit) => {
-  if (offset + 2 > limit) return NO_ROOM;
+/** Exported for the message and set headers too: byte stores cost less than Buffer#writeUInt16BE/32BE and their argument checks. */
+export const writeUnsigned16: FixedFieldWriter = (value, buf, offset) => {
   const number = Number(value);
   buf[offset] = number >>> 8;
   buf[offset + 1] = number;
-  return offset + 2;
 };
 
-const writeUnsigned32: FieldWriter = (value, buf, offset, limit) => {
-  if (offset + 4 > limit) return NO_ROOM;
+export const writeUnsigned32: FixedFieldWriter = (value, buf, offset) => {
   const number = Number(value);
   buf[offset] = number >>> 24;
   buf[offset + 1] = number >>> 16;
   buf[offset + 2] = number >>> 8;
   buf[offset + 3] = number;
-  return offset + 4;
 };
 
-const writeUnsigned64: FieldWriter = (value, buf, offset, limit) => {
-  if (offset + 8 > limit) return NO_ROOM;
-  if (typeof value !== 'number') {
-    writeUnsigned(value as bigint, buf, offset, 8);
-    return offset + 8;
+const writeUnsigned64: FixedFieldWriter = (value, buf, offset) => {
+  if (typeof value === 'bigint') {
+    writeUnsigned(value, buf, offset, 8);
+    return;
   }
-  // Above 32 bits JS bit operators do not apply: split into the high part and the low 32 bits.
-  const high = Math.floor(value / TWO_POW_32);
-  buf[offset] = high >>> 24;
-  buf[offset + 1] = high >>> 16;
-  buf[offset + 2] = high >>> 8;
-  buf[offset + 3] = high;
-  buf[offset + 4] = value >>> 24;
-  buf[offset + 5] = value >>> 16;
-  buf[offset + 6] = value >>> 8;
-  buf[offset + 7] = value;
-  return offset + 8;
+  // Two 32-bit halves with integer stores: bit operators take a number modulo 2^32
+  // after truncating it, so the quotient gives the high half and the value the low one.
+  writeUnsigned32((value as number) / TWO_POW_32, buf, offset);
+  writeUnsigned32(value, buf, offset + 4);
 };
 
 /** Parsed IPv4 addresses as 32-bit numbers: pod addresses repeat across flows, so parsing is mostly a lookup. */
@@ -170,8 +164,7 @@ const ipv4Cache = new Map<string, number>();
 const IPV4_CACHE_LIMIT = 65_536;
 const ipv4Scratch = new Uint8Array(4);
 
-const writeIpv4Field: FieldWriter = (value, buf, offset, limit) => {
-  if (offset + 4 > limit) return NO_ROOM;
+const writeIpv4Field: FixedFieldWriter = (value, buf, offset) => {
   let address = ipv4Cache.get(value as string);
   if (address === undefined) {
     writeIpv4(value as string, ipv4Scratch, 0);
@@ -183,7 +176,6 @@ const writeIpv4Field: FieldWriter = (value, buf, offset, limit) => {
   buf[offset + 1] = address >>> 16;
   buf[offset + 2] = address >>> 8;
   buf[offset + 3] = address;
-  return offset + 4;
 };
 
 /** Reads one fixed-length value (variable-length content is read by the caller and passed the same way). */

@@ -1,5 +1,15 @@
 import { DataTypeCode, type InformationElement } from './information-elements.js';
-import { fieldEncodingLength, fieldWriter, NO_ROOM, type FieldValue, type FieldWriter } from './field-value.codec.js';
+import {
+  fieldEncodingLength,
+  fieldWriter,
+  fixedFieldWriter,
+  NO_ROOM,
+  type FieldValue,
+  type FieldWriter,
+  type FixedFieldWriter,
+  writeUnsigned16,
+  writeUnsigned32,
+} from './field-value.codec.js';
 import {
   ENTERPRISE_BIT,
   ENTERPRISE_NUMBER_LENGTH,
@@ -44,6 +54,8 @@ export interface TemplateField<Source> {
   readonly read: (source: Source) => FieldValue;
   /** This field's entry of the encoding table (field-value.codec.ts). */
   readonly write: FieldWriter;
+  /** Fixed-length fields only: the same without the limit check (compiled encoders check a run of fields at once). */
+  readonly writeFixed: FixedFieldWriter | undefined;
 }
 
 /** How a template field is declared: the element, its value, and optionally the object it belongs to. */
@@ -111,8 +123,10 @@ export function defineTemplate<Source>(
   scopeFieldCount = 0,
 ): RecordTemplate<Source> {
   const fields = declarations.map(({ element, read }) => {
+    const { length } = element;
     const typeCode = DataTypeCode[element.type];
-    return { element, length: element.length, typeCode, read, write: fieldWriter(typeCode, element.length) };
+    const writeFixed = length === VARIABLE_LENGTH ? undefined : fixedFieldWriter(typeCode, length);
+    return { element, length, typeCode, read, write: fieldWriter(typeCode, length), writeFixed };
   });
   const segments: TemplateSegment<Source>[] = [];
   declarations.forEach(({ owner }, index) => {
@@ -141,28 +155,49 @@ const NATIVE_COPY_THRESHOLD = 16;
  * protobufjs and avsc generate codecs from schemas. In a loop over the table every
  * field shares one call site, so V8 sees dozens of readers and writers there and
  * can inline none; in the generated code each field has a call site of its own
- * that sees one function, and gets inlined. Only numbers from the table enter the
- * generated text; readers, writers and block lookups are passed in as values.
+ * that sees one function, and gets inlined. Consecutive fixed-length fields are
+ * one run: a single limit check, then each written at its constant offset in the
+ * run. Only numbers from the table enter the generated text; readers, writers and
+ * block lookups are passed in as values.
  */
 function compileRecordEncoder<Source>(templateId: number, segments: readonly TemplateSegment<Source>[]): RecordEncoder<Source> {
   const names: string[] = ['NO_ROOM', 'MAX_VARIABLE_LENGTH', 'NATIVE_COPY_THRESHOLD', 'UNKNOWN_OWNER'];
   const values: unknown[] = [NO_ROOM, MAX_VARIABLE_LENGTH, NATIVE_COPY_THRESHOLD, UNKNOWN_OWNER];
-  const body = segments.map((segment, index) => {
+  const body: string[] = [];
+  let fixedRun: string[] = [];
+  let fixedRunLength = 0;
+  const endFixedRun = () => {
+    if (fixedRunLength === 0) return;
+    body.push(`if (cursor + ${fixedRunLength} > limit) return NO_ROOM;`, ...fixedRun, `cursor += ${fixedRunLength};`);
+    fixedRun = [];
+    fixedRunLength = 0;
+  };
+  segments.forEach((segment, index) => {
+    if (segment.kind === 'field' && segment.field.writeFixed !== undefined) {
+      names.push(`read${index}`, `write${index}`);
+      values.push(segment.field.read, segment.field.writeFixed);
+      fixedRun.push(`write${index}(read${index}(source), buf, cursor + ${fixedRunLength});`);
+      fixedRunLength += segment.field.length;
+      return;
+    }
+    endFixedRun();
     if (segment.kind === 'field') {
       names.push(`read${index}`, `write${index}`);
       values.push(segment.field.read, segment.field.write);
-      return `cursor = write${index}(read${index}(source), buf, cursor, limit, MAX_VARIABLE_LENGTH);
-    if (cursor === NO_ROOM) return NO_ROOM;`;
+      body.push(`cursor = write${index}(read${index}(source), buf, cursor, limit, MAX_VARIABLE_LENGTH);
+    if (cursor === NO_ROOM) return NO_ROOM;`);
+      return;
     }
     names.push(`owner${index}`, `cache${index}`, `fill${index}`);
     values.push(segment.owner, segment.cache, (source: Source, owner: object) => fillOwnedBlock(segment, source, owner));
-    return `owner = owner${index}(source) ?? UNKNOWN_OWNER;
+    body.push(`owner = owner${index}(source) ?? UNKNOWN_OWNER;
     block = cache${index}.get(owner) ?? fill${index}(source, owner);
     if (cursor + block.length > limit) return NO_ROOM;
     if (block.length >= NATIVE_COPY_THRESHOLD) buf.set(block, cursor);
     else for (let i = 0; i < block.length; i++) buf[cursor + i] = block[i];
-    cursor += block.length;`;
+    cursor += block.length;`);
   });
+  endFixedRun();
   // The template id in the function name keeps each template's compiled code (and its type feedback) apart.
   const source = `"use strict";
   return function encodeTemplate${templateId}(source, buf, offset, limit) {
@@ -176,11 +211,11 @@ function compileRecordEncoder<Source>(templateId: number, segments: readonly Tem
 }
 
 export function encodeMessageHeader(header: MessageHeader, messageLength: number, buf: Buffer, offset: number): number {
-  buf.writeUInt16BE(IPFIX_VERSION, offset);
-  buf.writeUInt16BE(messageLength, offset + 2);
-  buf.writeUInt32BE(header.exportTime >>> 0, offset + 4);
-  buf.writeUInt32BE(header.sequenceNumber >>> 0, offset + 8);
-  buf.writeUInt32BE(header.observationDomainId >>> 0, offset + 12);
+  writeUnsigned16(IPFIX_VERSION, buf, offset);
+  writeUnsigned16(messageLength, buf, offset + 2);
+  writeUnsigned32(header.exportTime, buf, offset + 4);
+  writeUnsigned32(header.sequenceNumber, buf, offset + 8);
+  writeUnsigned32(header.observationDomainId, buf, offset + 12);
   return offset + MESSAGE_HEADER_LENGTH;
 }
 
@@ -188,8 +223,8 @@ export function encodeMessageHeader(header: MessageHeader, messageLength: number
 export const SEQUENCE_NUMBER_OFFSET = 8;
 
 export function encodeSetHeader(setId: number, setLength: number, buf: Buffer, offset: number): number {
-  buf.writeUInt16BE(setId, offset);
-  buf.writeUInt16BE(setLength, offset + 2);
+  writeUnsigned16(setId, buf, offset);
+  writeUnsigned16(setLength, buf, offset + 2);
   return offset + SET_HEADER_LENGTH;
 }
 
