@@ -105,7 +105,13 @@ export class MessagePacker<Source> {
    */
   addRecord(template: RecordTemplate<Source>, source: Source, inlineTemplate: boolean): void {
     const definition = template.definition;
-    const start = this.offset + this.prefixLength(definition, inlineTemplate);
+    let prefixLength = this.prefixLength(definition, inlineTemplate);
+    // Less room left than the template's shortest record: the record would only be encoded to be moved.
+    if (this.offset + prefixLength + template.minimumRecordLength > this.limit && this.hasContent()) {
+      this.closeMessage();
+      prefixLength = this.prefixLength(definition, inlineTemplate);
+    }
+    const start = this.offset + prefixLength;
     let end: number;
     try {
       end = encodeDataRecord(template, source, this.slab, start, start + this.recordLimit);
@@ -154,21 +160,30 @@ export class MessagePacker<Source> {
   }
 
   /**
-   * The record at [start, start + length) does not fit this message: park it,
-   * close the message, and place the record in the next one (behind a
-   * template-only message if template and record cannot share one).
+   * The record at [start, start + length) does not fit this message: close the
+   * message and move the record into the next one (behind a template-only message
+   * if template and record cannot share one). It moves before the next message's
+   * prefix is written, which may overlap where it was.
    */
   private moveToNextMessage(template: TemplateDefinition, inlineTemplate: boolean, start: number, length: number): void {
-    this.slab.copy(this.parking, 0, start, start + length);
+    let from = this.slab;
+    let fromStart = start;
     if (this.hasContent()) this.closeMessage();
     if (MESSAGE_HEADER_LENGTH + this.prefixLength(template, inlineTemplate) + length > this.maxMessageSize) {
+      // The template-only message may be written over the record: park it first.
+      from.copy(this.parking, 0, start, start + length);
+      from = this.parking;
+      fromStart = 0;
       this.addTemplates([template]);
       this.closeMessage();
       this.templatesInMessage.add(template.templateId);
     }
+    const target = this.offset + this.prefixLength(template, inlineTemplate);
+    // copyWithin is far cheaper than Buffer#copy; a closed message may have moved the packer to a new slab.
+    if (from === this.slab) this.slab.copyWithin(target, fromStart, fromStart + length);
+    else this.slab.set(from.subarray(fromStart, fromStart + length), target);
     this.writePrefix(template, inlineTemplate);
-    this.parking.copy(this.slab, this.offset, 0, length);
-    this.offset += length;
+    this.offset = target + length;
   }
 
   private needsTemplate(template: TemplateDefinition, inlineTemplate: boolean): boolean {
