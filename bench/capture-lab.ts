@@ -125,12 +125,37 @@ export async function detachTcObject(lab: Lab, pods: readonly LabPod[]): Promise
 
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-/** User + system CPU seconds a process has used (all its threads). */
+/** Fields 3 onwards of /proc/pid/stat (the command name may contain spaces), or undefined once the process is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * User + system CPU seconds of a process and every descendant: all threads, the
+ * live children (pmacctd's nfprobe plugin is a forked process) and, through
+ * cutime/cstime, the children already reaped (our agent's `ip` link scans).
+ */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of /proc/pid/stat; fields[0] here is field 3.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = Number(statFields(Number(entry))?.[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  let ticks = 0;
+  for (const queue = [pid]; queue.length > 0; ) {
+    const current = queue.pop()!;
+    const fields = statFields(current);
+    // utime, stime, cutime, cstime are fields 14–17; fields[0] here is field 3.
+    if (fields !== undefined) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    queue.push(...(children.get(current) ?? []));
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
 export function residentBytes(pid: number): number {

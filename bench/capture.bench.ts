@@ -313,7 +313,7 @@ async function peersSection(): Promise<void> {
       print(`| ${tool} | ${percent(counted)} | ${percent(median(list.map((sample) => sample.rate)) / baselineRate)} | ${fixed(median(list.map((sample) => sample.cpuPerMillion)), 3)} |`);
     }
   }
-  print('CPU: ours = exporter process + its programs\' run time (bpf_stats); peers = process CPU only, leaving out their kernel-side packet copy (AF_PACKET).');
+  print('CPU: process tree (threads, children) of each tool; ours adds its programs\' run time (bpf_stats); the peers\' figure leaves out their kernel-side packet copy (AF_PACKET).');
 }
 
 // ---- memory at 100k active flows ----
