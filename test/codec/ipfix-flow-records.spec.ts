@@ -209,6 +209,17 @@ describe('MessagePacker', () => {
     expect(decode([...withTemplates.finish(), ...messages]).map((record) => record.fields.packetDeltaCount)).toEqual(flows.map((flow) => flow.flow.packets));
   });
 
+  it('keeps records of varying length intact and in order over thousands of messages (records moved to the next message, across slabs)', () => {
+    const flows = Array.from({ length: 6000 }, (_, index) =>
+      ({ ...enrichedFlow({ packets: index + 1 }), source: new EndpointContext({ pod: `pod-${'x'.repeat(index % 300)}`, namespace: 'shop' }) }));
+    const packer = new MessagePacker<FlowExportRow>({ maxMessageSize: 1400, observationDomainId: DOMAIN });
+    const messages = packFlows(packer, flows, true);
+    expect(messages.every((message) => message.buffer.length <= 1400)).toBe(true);
+    const records = decode(messages);
+    expect(records.map((record) => record.fields.packetDeltaCount)).toEqual(flows.map((flow) => flow.flow.packets));
+    expect(records.map((record) => record.fields.sourcePodName)).toEqual(flows.map((flow) => flow.source!.pod));
+  });
+
   it('inlines each template ahead of its first records in every message that uses it', () => {
     const v4 = enrichedFlow();
     const v6 = IPV6_EGRESS;
