@@ -43,6 +43,8 @@ import {
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** How long a freshly started exporter runs before a load is measured with it. */
+const SETTLE_MS = 3000;
 const COLLECTOR_PORT = 47_390;
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
@@ -131,6 +133,8 @@ async function rateSection(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         for (const variant of orderFor(round, 'none' as const, 'exporter' as const)) {
           const exporter = variant === 'exporter' ? await startExporter(lab, { collectorPort: COLLECTOR_PORT }) : undefined;
+          // The steady state is measured: start-up work (JIT, first scans) must not share the cores with the load.
+          if (exporter !== undefined) await sleep(SETTLE_MS);
           const udp = await iperf(lab, a, b, { seconds: SECONDS, udpPayload: 64 });
           const tcp = await iperf(lab, a, b, { seconds: SECONDS });
           await exporter?.stop();
@@ -278,6 +282,7 @@ async function peersSection(): Promise<void> {
             for (const [load, udpPayload] of [['udp 64 B', 64], ['tcp bulk', undefined]] as const) {
               tally = new PacketTally(a.ipv4, b.ipv4, udpPayload === undefined ? 6 : 17);
               const running = await startTool(tool, lab, a, scratch);
+              if (running.pid !== undefined) await sleep(SETTLE_MS);
               const cpuBefore = running.pid === undefined ? 0 : cpuSeconds(running.pid);
               const programsBefore = running.pid === undefined ? undefined : programRunsHeldBy(running.pid);
               const receivedBefore = await hostVethReceived(lab, a);
