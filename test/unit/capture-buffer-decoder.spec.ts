@@ -74,6 +74,16 @@ describe('FlowBufferDecoder', () => {
       { ...udpV4, vlanId: 101 },
       { ...udpV4, interfaceIndex: 8 },
       { ...udpV4, direction: 1 },
+      { ...udpV4, destinationPort: 54 },
+      { ...udpV4, protocol: 6 },
+      { ...udpV4, icmpType: 3 },
+      { ...udpV4, icmpCode: 1 },
+      { ...udpV4, sourceAddress: ipv4Mapped(10, 244, 1, 3) },
+      { ...udpV4, destinationAddress: ipv4Mapped(11, 244, 2, 3) },
+      { ...udpV4, interfaceIndex: 7 + 2 ** 16 },
+      { ...udpV4, ipVersion: 6 },
+      { ...udpV4, ipVersion: 6, sourceAddress: ipv6Bytes('fd00::2') },
+      { ...udpV4, ipVersion: 6, sourceAddress: ipv6Bytes('fd01::2') },
     ];
     const ids = new FlowBufferDecoder().decode(buildDrainBuffer(variants, { epochOffsetMs: 0 }), names).deltas.map((delta) => delta.keyId);
     expect(ids[1]).toBe(ids[0]);

@@ -22,9 +22,10 @@ export interface FlowDelta extends FlowCounts {
   readonly key: FlowKey;
   /**
    * The key's identity: equal for equal keys, different otherwise; the flow table's
-   * map key. A source derives it from its own key encoding in one flat string (the
-   * capture decoder: the kernel key's bytes), which hashes several times faster than
-   * one concatenated from the fields; flowKeyId(key) builds one from the fields.
+   * map key. A source derives it from its own key encoding in one short flat string
+   * (the capture decoder: the kernel key's fields as 16-bit character codes), which
+   * hashes several times faster than one concatenated from the fields, since V8
+   * hashes Map keys character by character; flowKeyId(key) builds one from the fields.
    */
   readonly keyId: string;
   readonly interfaceName: string;
