@@ -220,6 +220,28 @@ describe('MessagePacker', () => {
     expect(records.map((record) => record.fields.sourcePodName)).toEqual(flows.map((flow) => flow.source!.pod));
   });
 
+  it('writes over released messages only: memory is reused after releaseMessages(), never within a batch', () => {
+    const packer = new MessagePacker<FlowExportRow>({ maxMessageSize: 1400, observationDomainId: DOMAIN });
+    const flows = Array.from({ length: 20 }, (_, index) => enrichedFlow({ packets: index + 1 }));
+    packer.releaseMessages(); // as the exporter does before every batch when no send is in flight
+    const first = packFlows(packer, flows, true);
+    const firstBytes = first.map((message) => Buffer.from(message.buffer));
+    const second = packFlows(packer, flows.slice(0, 5), true);
+    // Not released: the second batch follows the first in memory.
+    expect(first.map((message) => message.buffer)).toEqual(firstBytes);
+    expect(second[0].buffer.byteOffset).toBeGreaterThanOrEqual(first.at(-1)!.buffer.byteOffset + first.at(-1)!.buffer.length);
+
+    packer.releaseMessages();
+    const third = packFlows(packer, flows.slice(5, 10), true);
+    expect(third[0].buffer.buffer).toBe(first[0].buffer.buffer);
+    expect(third[0].buffer.byteOffset).toBe(first[0].buffer.byteOffset);
+    expect(decode(third).map((record) => record.fields.packetDeltaCount)).toEqual([6, 7, 8, 9, 10]);
+
+    packer.begin(EXPORT_TIME);
+    packer.addRecord(templateOf(flows[0]), row(flows[0]), true);
+    expect(() => packer.releaseMessages()).toThrow('in the middle of a batch');
+  });
+
   it('inlines each template ahead of its first records in every message that uses it', () => {
     const v4 = enrichedFlow();
     const v6 = IPV6_EGRESS;

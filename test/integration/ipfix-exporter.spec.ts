@@ -105,6 +105,23 @@ describe('IpfixExporterAdapter → built-in collector over UDP', () => {
     expect(sink.drops().every((drop) => drop.stage === 'export' && drop.count === 0)).toBe(true);
   });
 
+  it('delivers every record intact when batches follow with sends still in flight and after a flush (message memory is reused once sent)', async () => {
+    collector = await startCollector();
+    const started = await startExporter({ IPFIX_COLLECTOR_PORT: String(collector.port) });
+    module = started.module;
+    const { sink } = started;
+    const batch = (firstPackets: number) => Array.from({ length: 40 }, (_, index) => enrichedFlow({ packets: firstPackets + index }));
+    sink.export(batch(1));
+    sink.export(batch(41)); // the first batch's send callbacks have not run yet
+    await sink.flush();
+    sink.export(batch(81)); // every send completed: written over the first batches' memory
+    await sink.flush();
+    const flows = await eventually(() => (collector!.inDomain(DOMAIN).length === 120 ? collector!.inDomain(DOMAIN) : undefined), 5000, '120 flow records');
+    expect(flows.map((record) => record.fields.packetDeltaCount)).toEqual(Array.from({ length: 120 }, (_, index) => index + 1));
+    expect(collector.problems).toEqual([]);
+    expect(collector.collector.stats().sequenceErrors).toBe(0);
+  });
+
   it('exports over IPv6 with the exporterIPv6Address templates', async () => {
     collector = await startCollector(0, '::1');
     const started = await startExporter({ IPFIX_COLLECTOR_HOST: '::1', IPFIX_COLLECTOR_PORT: String(collector.port) });

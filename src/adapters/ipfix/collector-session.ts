@@ -131,6 +131,11 @@ export class CollectorSession {
     return this.inlineDue;
   }
 
+  /** Whether the socket may still read a datagram handed to it (its send callback has not run yet). */
+  get sending(): boolean {
+    return this.pending > 0;
+  }
+
   /** (Re)resolves the host; connects a new socket when the address changed. Never rejects. */
   resolve(): Promise<void> {
     this.resolving ??= this.resolveOnce().finally(() => (this.resolving = undefined));

@@ -100,6 +100,8 @@ export class IpfixExporterAdapter extends FlowSinkPort implements OnModuleInit, 
       this.logger.error({ records: flows.length }, 'Flow records arrived after the IPFIX exporter stopped; they are lost');
       return;
     }
+    // No socket still reads an earlier flow message: the packer may write over their memory.
+    if (!this.sessions.some((session) => session.sending)) this.flowPacker.releaseMessages();
     const exportTime = Math.floor(Date.now() / 1000);
     for (const group of this.sessionsByExporter()) {
       const messages = this.packFlows(flows, group, exportTime);
