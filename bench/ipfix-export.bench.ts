@@ -120,11 +120,17 @@ const millions = (perSecond: number) => `${(perSecond / 1e6).toFixed(2)} M/s`;
 const summary = (rounds: Rates[]) =>
   `${millions(median(rounds.map((r) => r.wall)))} wall, ${millions(median(rounds.map((r) => r.cpu)))} per CPU-second (medians of ${rounds.length})`;
 
-/** The adapter's own loop (IpfixExporterAdapter.packFlows), without the sockets. */
+/**
+ * The adapter's own loop (IpfixExporterAdapter.export and packFlows), without the
+ * sockets. Each batch's messages are done with before the next one, as in the
+ * adapter when every send of the last batch has completed, so the packer writes
+ * over their memory.
+ */
 function encode(batch: readonly EnrichedFlow[], templates: FlowTemplates, packer: MessagePacker<FlowExportRow>, shape: { datagrams: number; octets: number }): void {
   const row: FlowExportRow = { flow: batch[0], exporter: Object.freeze({ address: '10.0.12.34', observerNodeName: NODE_NAME }) };
   for (let call = 0; call < ENCODE_BATCHES_PER_ROUND; call++) {
     const first = (call * BATCH) % (batch.length - BATCH);
+    packer.releaseMessages();
     packer.begin(Math.floor(Date.now() / 1000));
     for (let index = first; index < first + BATCH; index++) {
       row.flow = batch[index];
