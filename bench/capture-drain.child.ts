@@ -1,9 +1,11 @@
 /**
  * Child of capture.bench.ts, run inside the lab's node namespace (Node cannot
  * setns): loads the capture program through the addon, attaches it to one
- * interface, and on each "drain" line on stdin times the steps of a drain (kernel
- * map swap + batch read, decode, FlowTable merge as new flows and into a table
- * already holding them) and prints them as JSON.
+ * interface, and on each "new" or "existing" line on stdin times one drain as the
+ * agent runs it (kernel map swap, then batch reads, each batch decoded and merged
+ * into a FlowTable while the kernel reads the next) and prints it as JSON. "new"
+ * merges into an empty table (every flow new, the merge's worst case); "existing"
+ * into a table that already holds the flows of earlier rounds (the steady state).
  *
  * argv: interface name, entries per map.
  */
@@ -24,20 +26,24 @@ async function main(): Promise<void> {
   const name = () => interfaceName;
   console.log(JSON.stringify({ ready: true }));
   const limits = { idleTimeoutMs: 600_000, activeTimeoutMs: 600_000, endLingerMs: 1000, maxFlows: 1_000_000 };
-  // Holds the flows of earlier rounds: the same traffic again updates existing flows, the steady state.
   const steadyTable = new FlowTable(limits);
-  for await (const _ of createInterface({ input: process.stdin })) {
+  for await (const mode of createInterface({ input: process.stdin })) {
+    const table = mode === 'existing' ? steadyTable : new FlowTable(limits);
+    let flows = 0;
+    let mergeMs = 0;
     const start = performance.now();
-    const buffer = await capture.drain();
-    const drained = performance.now();
-    const { deltas } = decoder.decode(buffer, name);
-    const decoded = performance.now();
-    // A fresh table: every delta is a new flow, the merge's worst case.
-    new FlowTable(limits).merge(deltas);
-    const mergedNew = performance.now();
-    steadyTable.merge(deltas);
-    const mergedExisting = performance.now();
-    console.log(JSON.stringify({ flows: deltas.length, drainMs: drained - start, decodeMs: decoded - drained, mergeNewMs: mergedNew - decoded, mergeExistingMs: mergedExisting - mergedNew }));
+    const startCpu = process.threadCpuUsage();
+    await capture.drain((batch) => {
+      const batchStart = performance.now();
+      const { deltas } = decoder.decode(batch, name);
+      table.merge(deltas);
+      flows += deltas.length;
+      mergeMs += performance.now() - batchStart;
+    });
+    const totalMs = performance.now() - start;
+    // CPU of this thread only (decode + merge and the callbacks' overhead): what it takes when the core is ours.
+    const cpu = process.threadCpuUsage(startCpu);
+    console.log(JSON.stringify({ mode, flows, totalMs, mergeMs, mergeCpuMs: (cpu.user + cpu.system) / 1000 }));
   }
   capture.close();
 }

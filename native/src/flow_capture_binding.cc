@@ -56,30 +56,54 @@ class StatusWorker : public Napi::AsyncWorker {
   Status status_;
 };
 
-// Drains off the event loop; resolves with one Buffer that owns the drained bytes (no copy).
-class DrainWorker : public Napi::AsyncWorker {
+// Drains off the event loop. Each batch goes to the JavaScript callback as a Buffer
+// that owns the batch's bytes (no copy), while this worker reads the next batch;
+// the promise settles after the last batch was handed over.
+class DrainWorker : public Napi::AsyncProgressQueueWorker<DrainBatch*> {
  public:
-  DrainWorker(Napi::Env env, std::shared_ptr<FlowCapture> core)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), core_(std::move(core)) {}
+  DrainWorker(Napi::Function on_batch, std::shared_ptr<FlowCapture> core)
+      : Napi::AsyncProgressQueueWorker<DrainBatch*>(on_batch.Env()),
+        deferred_(Napi::Promise::Deferred::New(on_batch.Env())),
+        on_batch_(Napi::Persistent(on_batch)),
+        core_(std::move(core)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { status_ = core_->Drain(&bytes_); }
-  void OnOK() override {
-    if (!status_.ok()) {
-      deferred_.Reject(ErrorFor(Env(), status_).Value());
-      return;
+  void Execute(const ExecutionProgress& progress) override {
+    status_ = core_->Drain([&progress](std::unique_ptr<DrainBatch> batch) {
+      DrainBatch* owned = batch.release();  // freed by the Buffer's finalizer
+      progress.Send(&owned, 1);
+    });
+  }
+
+  void OnProgress(DrainBatch* const* batches, size_t count) override {
+    for (size_t index = 0; index < count; index++) {
+      DrainBatch* batch = batches[index];
+      Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(
+          Env(), batch->data(), batch->size(), [](Napi::Env, uint8_t*, DrainBatch* owned) { delete owned; }, batch);
+      // A throwing callback must not lose the later batches: they are delivered, and the promise rejects with its error.
+      try {
+        on_batch_.Call({buffer});
+      } catch (const Napi::Error& error) {
+        if (callback_error_.IsEmpty()) callback_error_ = Napi::Persistent(error.Value());
+      }
     }
-    auto* owned = new std::vector<uint8_t>(std::move(bytes_));
-    deferred_.Resolve(Napi::Buffer<uint8_t>::New(
-        Env(), owned->data(), owned->size(), [](Napi::Env, uint8_t*, std::vector<uint8_t>* bytes) { delete bytes; },
-        owned));
+  }
+
+  void OnOK() override {
+    if (!callback_error_.IsEmpty())
+      deferred_.Reject(callback_error_.Value());
+    else if (!status_.ok())
+      deferred_.Reject(ErrorFor(Env(), status_).Value());
+    else
+      deferred_.Resolve(Env().Undefined());
   }
 
  private:
   Napi::Promise::Deferred deferred_;
+  Napi::FunctionReference on_batch_;
+  Napi::ObjectReference callback_error_;
   std::shared_ptr<FlowCapture> core_;
-  std::vector<uint8_t> bytes_;
   Status status_;
 };
 
@@ -137,8 +161,10 @@ Napi::Value FlowCaptureBinding::Detach(const Napi::CallbackInfo& info) {
   return Queue(new StatusWorker(info.Env(), [core, interface_index] { return core->Detach(interface_index); }));
 }
 
+// drain(onBatch)
 Napi::Value FlowCaptureBinding::Drain(const Napi::CallbackInfo& info) {
-  auto* worker = new DrainWorker(info.Env(), core_);
+  if (info.Length() != 1 || !info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "expected one batch callback");
+  auto* worker = new DrainWorker(info[0].As<Napi::Function>(), core_);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

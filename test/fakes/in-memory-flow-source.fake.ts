@@ -1,35 +1,43 @@
 import type { FlowDelta } from '../../src/domain/flow/flow-observation.js';
 import type { ComponentHealth } from '../../src/application/ports/component-health.js';
-import { FlowSourcePort, type FlowDrain } from '../../src/application/ports/flow-source.port.js';
+import { FlowSourcePort, type DeltaConsumer, type FlowDrain } from '../../src/application/ports/flow-source.port.js';
 
-/** A flow source fed by the test: push() deltas, and the next drain returns them. */
+/** A flow source fed by the test: push() deltas, and the next drain hands them over, in the batches they were pushed in. */
 export class InMemoryFlowSource extends FlowSourcePort {
-  private pending: FlowDelta[] = [];
+  private pending: FlowDelta[][] = [];
   private pendingDrops = new Map<string, number>();
   drains = 0;
   failNextDrain: Error | undefined;
   ready = true;
 
+  /** Adds the deltas to the next drain's last batch. */
   push(...deltas: FlowDelta[]): void {
-    this.pending.push(...deltas);
+    if (this.pending.length === 0) this.pending.push([]);
+    this.pending[this.pending.length - 1].push(...deltas);
+  }
+
+  /** Adds the deltas to the next drain as a batch of their own. */
+  pushBatch(...deltas: FlowDelta[]): void {
+    this.pending.push(deltas);
   }
 
   reportDrop(reason: string, count: number): void {
     this.pendingDrops.set(reason, (this.pendingDrops.get(reason) ?? 0) + count);
   }
 
-  async drain(): Promise<FlowDrain> {
+  async drain(consume: DeltaConsumer): Promise<FlowDrain> {
     this.drains++;
     if (this.failNextDrain) {
       const error = this.failNextDrain;
       this.failNextDrain = undefined;
       throw error;
     }
-    const deltas = this.pending;
+    const batches = this.pending;
     const drops = this.pendingDrops;
     this.pending = [];
     this.pendingDrops = new Map();
-    return { deltas, entries: deltas.length, capacity: 1024, drops };
+    for (const batch of batches) consume(batch);
+    return { entries: batches.reduce((sum, batch) => sum + batch.length, 0), capacity: 1024, drops };
   }
 
   health(): ComponentHealth {

@@ -66,6 +66,18 @@ describe('the application around fake adapters', () => {
     expect(metrics).toMatch(/^process_cpu_user_seconds_total /m);
   });
 
+  it('merges a drain handed over in several batches as one: counts summed, malformed deltas counted across batches', async () => {
+    await start(60);
+    const now = Date.now();
+    source.pushBatch(flowDelta({ packets: 2, firstMs: now, lastMs: now }), flowDelta({ packets: 0, firstMs: now, lastMs: now }));
+    source.pushBatch(flowDelta({ packets: 5, firstMs: now, lastMs: now + 1 }), flowDelta({ octets: -1, firstMs: now, lastMs: now }));
+    await eventually(() => (source.drains > 0 ? true : undefined));
+    const status = await getJson(`${running.healthUrl}/status`);
+    expect(status.body.pipeline).toMatchObject({ deltasMerged: 2, deltasRejected: 2, sourceEntries: 4 });
+    await running.close();
+    expect(sink.exported.map((e) => [e.flow.packets, e.flow.lastMs, e.flow.endReason])).toEqual([[7, now + 1, FlowEndReason.ForcedEnd]]);
+  });
+
   it('flushes every flow with a forced end at shutdown', async () => {
     await start(60);
     const now = Date.now();

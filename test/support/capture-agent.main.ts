@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { Module, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FlowSourcePort } from '../../src/application/ports/flow-source.port.js';
+import type { FlowDelta } from '../../src/domain/flow/flow-observation.js';
 import { ConfigModule } from '../../src/adapters/config/config.module.js';
 import { CaptureModule } from '../../src/adapters/capture/capture.module.js';
 import { testConfig } from './test-config.js';
@@ -58,8 +59,12 @@ async function main(): Promise<void> {
 
   const commands: Record<string, () => Promise<unknown> | unknown> = {
     drain: async () => {
-      const drain = await source.drain();
-      return { ...drain, drops: Object.fromEntries(drain.drops) };
+      const deltas: FlowDelta[] = [];
+      const drain = await source.drain((batch) => {
+        // Plain objects for JSON: the adapter's deltas decode their key on access.
+        for (const delta of batch) deltas.push({ ...delta, key: delta.key });
+      });
+      return { ...drain, deltas, drops: Object.fromEntries(drain.drops) };
     },
     health: () => source.health(),
   };

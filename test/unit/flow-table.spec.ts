@@ -107,7 +107,7 @@ describe('FlowTable', () => {
 
   it('refuses malformed deltas and reports them by defect, merging the rest', () => {
     const table = new FlowTable(limits);
-    const { rejected } = table.merge([
+    const { merged, rejected } = table.merge([
       flowDelta({ packets: 0 }),
       flowDelta({ packets: 1.5 }),
       flowDelta({ octets: -1 }),
@@ -117,6 +117,7 @@ describe('FlowTable', () => {
       flowDelta(),
     ]);
     expect(Object.fromEntries(rejected)).toEqual({ packets: 2, octets: 1, layer2Octets: 1, timestamps: 2 });
+    expect(merged).toBe(1);
     expect(table.size).toBe(1);
   });
 

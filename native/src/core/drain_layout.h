@@ -1,5 +1,5 @@
-// The packed buffer a drain produces: a header, then the drained keys and values
-// exactly as the kernel stores them (struct flow_key[], struct flow_counts[]).
+// The packed buffer of each batch a drain produces: a header, then the batch's keys
+// and values exactly as the kernel stores them (struct flow_key[], struct flow_counts[]).
 // TypeScript mirrors these offsets in src/adapters/capture/native-layout.ts; the
 // addon exports the values below so the loader can check the two agree.
 #pragma once
@@ -16,11 +16,11 @@ constexpr uint32_t kDrainMagic = 0x31574c46;  // "FLW1" little-endian
 
 struct DrainHeader {
   uint32_t magic;
-  uint32_t record_count;
+  uint32_t record_count;        // in this batch
   uint32_t capacity;            // entries per inner map
   uint32_t counter_count;       // FLOW_COUNTER_COUNT
-  double epoch_offset_ms;       // epoch ms = monotonic ns / 1e6 + epoch_offset_ms, sampled at this drain
-  uint64_t counters[FLOW_COUNTER_COUNT];  // cumulative since load, summed over CPUs
+  double epoch_offset_ms;       // epoch ms = monotonic ns / 1e6 + epoch_offset_ms, sampled at this drain's swap
+  uint64_t counters[FLOW_COUNTER_COUNT];  // cumulative since load, summed over CPUs, read at the swap
 };
 
 static_assert(sizeof(flow_key) == 48, "flow_key must stay padding-free, 48 bytes");

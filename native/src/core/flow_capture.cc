@@ -27,8 +27,9 @@ namespace {
 // clsact filter identity: fixed, so a restart after SIGKILL replaces our old filters.
 constexpr uint32_t kTcHandle = 0x464c;  // "FL"
 constexpr uint32_t kTcPriority = 1;     // head of the chain
-// Batch size for lookup-and-delete: large enough for few syscalls, small enough for the stack of buffers.
-constexpr uint32_t kDrainChunk = 8192;
+// Entries per lookup-and-delete call: few syscalls, and a first batch soon enough
+// for the caller's decoding to overlap the kernel's reading of the rest.
+constexpr uint32_t kDrainBatch = 8192;
 
 std::string ErrorText(int error) { return std::strerror(error < 0 ? -error : error); }
 
@@ -207,7 +208,7 @@ Status FlowCapture::ReadCounters(uint64_t* totals) {
   return Status::Ok();
 }
 
-Status FlowCapture::Drain(std::vector<uint8_t>* out) {
+Status FlowCapture::Drain(const DrainBatchSink& sink) {
   std::lock_guard<std::mutex> lock(drain_mutex_);
   if (skeleton_ == nullptr) return Status::Fail(-EBADF, "capture is not loaded or closed");
   bpf_map* to_drain = flows_b_active_ ? skeleton_->maps.flows_b : skeleton_->maps.flows_a;
@@ -225,34 +226,39 @@ Status FlowCapture::Drain(std::vector<uint8_t>* out) {
   header.magic = kDrainMagic;
   header.capacity = options_.entries_per_map;
   header.counter_count = FLOW_COUNTER_COUNT;
+  header.epoch_offset_ms = EpochOffsetMs();
   Status counters = ReadCounters(header.counters);
   if (!counters.ok()) return counters;
 
+  keys_.resize(kDrainBatch);
+  values_.resize(kDrainBatch);
   const int drain_fd = bpf_map__fd(to_drain);
-  uint32_t records = 0;
   uint32_t batch_token = 0;
   bool first_batch = true;
+  bool delivered = false;
   for (;;) {
-    keys_.resize((records + kDrainChunk) * sizeof(flow_key));
-    values_.resize((records + kDrainChunk) * sizeof(flow_counts));
-    uint32_t count = kDrainChunk;
-    error = bpf_map_lookup_and_delete_batch(drain_fd, first_batch ? nullptr : &batch_token, &batch_token,
-                                            keys_.data() + records * sizeof(flow_key),
-                                            values_.data() + records * sizeof(flow_counts), &count, nullptr);
-    first_batch = false;
+    uint32_t count = kDrainBatch;
+    error = bpf_map_lookup_and_delete_batch(drain_fd, first_batch ? nullptr : &batch_token, &batch_token, keys_.data(),
+                                            values_.data(), &count, nullptr);
     if (error && error != -ENOENT) return Fail(error, "drain flow map");
-    records += count;
-    if (error == -ENOENT) break;  // end of the map, with a partial last batch
+    const bool last_batch = error == -ENOENT;  // end of the map, with a partial last batch
+    // Every non-empty batch goes out; an empty one only when nothing else did.
+    if (count > 0 || (last_batch && !delivered)) {
+      header.record_count = count;
+      auto batch = std::make_unique<DrainBatch>();
+      batch->reserve(sizeof(header) + count * (sizeof(flow_key) + sizeof(flow_counts)));
+      auto append = [&batch](const void* bytes, size_t size) {
+        batch->insert(batch->end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + size);
+      };
+      append(&header, sizeof(header));
+      append(keys_.data(), count * sizeof(flow_key));
+      append(values_.data(), count * sizeof(flow_counts));
+      sink(std::move(batch));
+      delivered = true;
+    }
+    first_batch = false;
+    if (last_batch) break;
   }
-  header.record_count = records;
-  header.epoch_offset_ms = EpochOffsetMs();
-
-  const size_t key_bytes = records * sizeof(flow_key);
-  const size_t value_bytes = records * sizeof(flow_counts);
-  out->resize(sizeof(header) + key_bytes + value_bytes);
-  std::memcpy(out->data(), &header, sizeof(header));
-  std::memcpy(out->data() + sizeof(header), keys_.data(), key_bytes);
-  std::memcpy(out->data() + sizeof(header) + key_bytes, values_.data(), value_bytes);
   return Status::Ok();
 }
 

@@ -4,13 +4,17 @@
 // worker threads at once; close() waits for both.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 #include "status.h"
 
 struct flow_capture;  // the bpftool skeleton
+struct flow_key;
+struct flow_counts;
 
 namespace flowcapture {
 
@@ -19,6 +23,11 @@ enum class AttachMode { kTcx, kTc };
 struct CaptureOptions {
   uint32_t entries_per_map;  // max_entries of each inner flow map
 };
+
+// One batch of a drain, packed as drain_layout.h describes: header, keys, values.
+using DrainBatch = std::vector<uint8_t>;
+// Receives each batch on the draining thread, as soon as the kernel returned it.
+using DrainBatchSink = std::function<void(std::unique_ptr<DrainBatch>)>;
 
 class FlowCapture {
  public:
@@ -35,8 +44,10 @@ class FlowCapture {
   Status Attach(uint32_t interface_index, AttachMode mode);
   // Removes both programs; a vanished interface counts as detached.
   Status Detach(uint32_t interface_index);
-  // Swaps the active map and drains the idle one into `out` (see drain_layout.h).
-  Status Drain(std::vector<uint8_t>* out);
+  // Swaps the active map and drains the idle one batch by batch into `sink`, so the
+  // caller can decode a batch while the kernel reads the next. At least one batch
+  // (empty when the map was); every header carries the counters read at the swap.
+  Status Drain(const DrainBatchSink& sink);
   // Detaches everything and frees the object; later calls fail with -EBADF.
   void Close();
 
@@ -60,8 +71,9 @@ class FlowCapture {
   flow_capture* skeleton_ = nullptr;
   bool flows_b_active_ = false;
   std::map<uint32_t, Attachment> attachments_;
-  std::vector<uint8_t> keys_;
-  std::vector<uint8_t> values_;
+  // Batch-read scratch, kDrainBatch entries each, kept between drains.
+  std::vector<flow_key> keys_;
+  std::vector<flow_counts> values_;
 };
 
 }  // namespace flowcapture

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleDestroy, t
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { AgentConfig } from '../../application/config/agent-config.js';
 import type { ComponentHealth } from '../../application/ports/component-health.js';
-import { FlowSourcePort, type FlowDrain } from '../../application/ports/flow-source.port.js';
+import { FlowSourcePort, type DeltaConsumer, type FlowDrain } from '../../application/ports/flow-source.port.js';
 import { OwnedMetrics } from '../metrics/owned-metrics.js';
 import { probeCaptureEnvironment, type CaptureEnvironment } from './capture-environment.js';
 import { FlowBufferDecoder } from './flow-buffer.decoder.js';
@@ -23,6 +23,9 @@ type Phase = 'starting' | 'running' | 'failed' | 'stopped';
  * Loading and attaching are slow (TCX: ~26 ms per interface), so they start from
  * onModuleInit without being awaited; until the program is loaded, drain()
  * returns an empty drain and health() says why the source is not ready.
+ *
+ * A drain hands each batch the kernel returns to the consumer at once, so the
+ * consumer's merge of one batch overlaps the kernel's reading of the next.
  */
 @Injectable()
 export class EbpfFlowSource extends FlowSourcePort implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
@@ -55,7 +58,7 @@ export class EbpfFlowSource extends FlowSourcePort implements OnModuleInit, OnMo
     const source = this;
     this.drainDuration = new Histogram({
       name: 'ebpf_netflow_drain_duration_seconds',
-      help: 'Time to swap the kernel flow maps, drain the idle one and decode it.',
+      help: 'Time to swap the kernel flow maps, drain the idle one, and decode and consume (merge) its batches.',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [],
     });
@@ -114,22 +117,34 @@ export class EbpfFlowSource extends FlowSourcePort implements OnModuleInit, OnMo
     this.attached.clear();
   }
 
-  async drain(): Promise<FlowDrain> {
+  async drain(consume: DeltaConsumer): Promise<FlowDrain> {
     const capture = this.capture;
     if (this.phase !== 'running' || capture === undefined) {
-      return { deltas: [], entries: 0, capacity: this.config.capture.bufferSize, drops: new Map() };
+      return { entries: 0, capacity: this.config.capture.bufferSize, drops: new Map() };
     }
     const stopTimer = this.drainDuration.startTimer();
-    const buffer = await capture.drain();
-    this.forwardLibbpfMessages();
-    const decoded = this.decoder.decode(buffer, (index) => this.attached.get(index) ?? this.retired.get(index)?.name ?? `ifindex${index}`);
+    const interfaceName = (index: number) => this.attached.get(index) ?? this.retired.get(index)?.name ?? `ifindex${index}`;
+    let entries = 0;
+    // Every batch carries the capacity and the counters read at the swap.
+    let header: { capacity: number; eventTotals: number[] } | undefined;
+    try {
+      await capture.drain((batch) => {
+        const decoded = this.decoder.decode(batch, interfaceName);
+        entries += decoded.deltas.length;
+        header = decoded;
+        consume(decoded.deltas);
+      });
+    } finally {
+      this.forwardLibbpfMessages();
+    }
     stopTimer();
+    if (header === undefined) throw new Error('the addon drained without a batch');
     this.drains++;
     for (const [index, { atDrain }] of this.retired) if (atDrain < this.drains - 1) this.retired.delete(index);
-    const drops = this.lossesSince(decoded.eventTotals);
-    this.eventTotals = decoded.eventTotals;
+    const drops = this.lossesSince(header.eventTotals);
+    this.eventTotals = header.eventTotals;
     this.lastDrainAtMs = Date.now();
-    return { deltas: decoded.deltas, entries: decoded.deltas.length, capacity: decoded.capacity, drops };
+    return { entries, capacity: header.capacity, drops };
   }
 
   health(): ComponentHealth {

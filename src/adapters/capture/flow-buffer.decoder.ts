@@ -4,7 +4,8 @@ import { NATIVE_LAYOUT as L } from './native-layout.js';
 import { formatIpv6 } from '../net/ipv6-text.js';
 
 export interface DecodedDrain {
-  readonly deltas: FlowDelta[];
+  /** One delta per drained record, decoded while it is iterated (see DrainedDeltas). */
+  readonly deltas: DrainedDeltas;
   /** Entries per inner kernel map. */
   readonly capacity: number;
   /** Kernel event counts since load, in the addon's counter order. */
@@ -38,9 +39,9 @@ const LAST_SEEN_NS = L.countsLastSeenNs;
 const TCP_FLAGS = L.countsTcpFlags;
 
 /**
- * Decodes the addon's packed drain buffer (see native-layout.ts) straight into
- * FlowDelta objects. Formatting addresses is the expensive part, so their text
- * is cached by bytes (a node sees the same few hundred addresses again and again).
+ * Decodes the addon's packed drain batches (see native-layout.ts) into FlowDelta
+ * objects. Formatting addresses is the expensive part of a key, so their text is
+ * cached by bytes (a node sees the same few hundred addresses again and again).
  */
 export class FlowBufferDecoder {
   private readonly ipv4Text = new AddressTextCache((bytes) => `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`);
@@ -51,36 +52,17 @@ export class FlowBufferDecoder {
     if (buffer.byteLength < L.headerSize || view.getUint32(0, true) !== L.magic) throw new DrainBufferError('not a drain buffer (bad magic or too short)');
     const recordCount = view.getUint32(L.headerRecordCount, true);
     const counterCount = view.getUint32(L.headerCounterCount, true);
-    const keysStart = L.headerSize;
-    const countsStart = keysStart + recordCount * KEY_SIZE;
-    if (L.headerCounters + counterCount * 8 > L.headerSize || countsStart + recordCount * COUNTS_SIZE !== buffer.byteLength) {
+    if (L.headerCounters + counterCount * 8 > L.headerSize || L.headerSize + recordCount * (KEY_SIZE + COUNTS_SIZE) !== buffer.byteLength) {
       throw new DrainBufferError(`drain buffer of ${buffer.byteLength} bytes does not hold ${recordCount} records`);
     }
-    const epochOffsetMs = view.getFloat64(L.headerEpochOffsetMs, true);
     const eventTotals: number[] = [];
     for (let index = 0; index < counterCount; index++) eventTotals.push(Number(view.getBigUint64(L.headerCounters + index * 8, true)));
-
-    const deltas: FlowDelta[] = new Array(recordCount);
-    for (let record = 0; record < recordCount; record++) {
-      const keyStart = keysStart + record * KEY_SIZE;
-      const key = this.decodeKey(buffer, view, keyStart);
-      const counts = countsStart + record * COUNTS_SIZE;
-      deltas[record] = {
-        key,
-        keyId: keyIdentity(view, keyStart),
-        interfaceName: interfaceName(key.interfaceIndex),
-        packets: readUint64(view, counts + PACKETS),
-        octets: readUint64(view, counts + IP_OCTETS),
-        layer2Octets: readUint64(view, counts + LAYER2_OCTETS),
-        firstMs: Math.floor(readUint64(view, counts + FIRST_SEEN_NS) / NS_PER_MS + epochOffsetMs),
-        lastMs: Math.floor(readUint64(view, counts + LAST_SEEN_NS) / NS_PER_MS + epochOffsetMs),
-        tcpFlags: view.getUint32(counts + TCP_FLAGS, true),
-      };
-    }
+    const deltas = new DrainedDeltas(this, buffer, view, recordCount, view.getFloat64(L.headerEpochOffsetMs, true), interfaceName);
     return { deltas, capacity: view.getUint32(L.headerCapacity, true), eventTotals };
   }
 
-  private decodeKey(buffer: Buffer, view: DataView, start: number): FlowKey {
+  /** The key of the record whose key bytes start at `start`. */
+  decodeKey(buffer: Buffer, view: DataView, start: number): FlowKey {
     const ipVersion = view.getUint8(start + IP_VERSION) === 4 ? 4 : 6;
     const addresses = ipVersion === 4 ? this.ipv4Text : this.ipv6Text;
     return {
@@ -96,6 +78,80 @@ export class FlowBufferDecoder {
       interfaceIndex: view.getUint32(start + INTERFACE_INDEX, true),
       direction: view.getUint8(start + DIRECTION) as FlowDirection,
     };
+  }
+}
+
+/**
+ * The records of one drain batch as deltas, decoded one at a time as they are
+ * iterated (every iteration decodes afresh): merged one by one, no delta outlives
+ * its merge, so 100k records do not sit in the young generation all at once.
+ */
+export class DrainedDeltas implements Iterable<FlowDelta> {
+  constructor(
+    private readonly decoder: FlowBufferDecoder,
+    private readonly buffer: Buffer,
+    private readonly view: DataView,
+    readonly length: number,
+    private readonly epochOffsetMs: number,
+    private readonly interfaceName: (interfaceIndex: number) => string,
+  ) {}
+
+  [Symbol.iterator](): Iterator<FlowDelta> {
+    let record = 0;
+    return { next: () => (record < this.length ? { done: false, value: this.deltaAt(record++) } : { done: true, value: undefined }) };
+  }
+
+  private deltaAt(record: number): FlowDelta {
+    const { view, length, epochOffsetMs } = this;
+    const keyStart = L.headerSize + record * KEY_SIZE;
+    const counts = L.headerSize + length * KEY_SIZE + record * COUNTS_SIZE;
+    return new DrainedDelta(
+      this,
+      keyStart,
+      keyIdentity(view, keyStart),
+      this.interfaceName(view.getUint32(keyStart + INTERFACE_INDEX, true)),
+      readUint64(view, counts + PACKETS),
+      readUint64(view, counts + IP_OCTETS),
+      readUint64(view, counts + LAYER2_OCTETS),
+      Math.floor(readUint64(view, counts + FIRST_SEEN_NS) / NS_PER_MS + epochOffsetMs),
+      Math.floor(readUint64(view, counts + LAST_SEEN_NS) / NS_PER_MS + epochOffsetMs),
+      view.getUint32(counts + TCP_FLAGS, true),
+    );
+  }
+
+  keyAt(keyStart: number): FlowKey {
+    return this.decoder.decodeKey(this.buffer, this.view, keyStart);
+  }
+}
+
+/**
+ * A drained record: counts read at once, the key decoded on first use (the flow
+ * table needs it only when the delta starts a new flow). The bookkeeping fields
+ * are #private, so spreading a delta copies only FlowDelta fields.
+ */
+class DrainedDelta implements FlowDelta {
+  readonly #records: DrainedDeltas;
+  readonly #keyStart: number;
+  #key: FlowKey | undefined;
+
+  constructor(
+    records: DrainedDeltas,
+    keyStart: number,
+    readonly keyId: string,
+    readonly interfaceName: string,
+    readonly packets: number,
+    readonly octets: number,
+    readonly layer2Octets: number,
+    readonly firstMs: number,
+    readonly lastMs: number,
+    readonly tcpFlags: number,
+  ) {
+    this.#records = records;
+    this.#keyStart = keyStart;
+  }
+
+  get key(): FlowKey {
+    return (this.#key ??= this.#records.keyAt(this.#keyStart));
   }
 }
 

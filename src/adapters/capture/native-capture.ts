@@ -20,8 +20,13 @@ export interface NativeFlowCapture {
   attach(options: { interfaceIndex: number; mode: NativeAttachMode }): Promise<void>;
   /** Detaches from the interface; a vanished interface counts as detached. */
   detach(options: { interfaceIndex: number }): Promise<void>;
-  /** Swaps the active flow map and drains the idle one into one packed buffer (see native-layout.ts). */
-  drain(): Promise<Buffer>;
+  /**
+   * Swaps the active flow map and drains the idle one batch by batch: each batch,
+   * packed as native-layout.ts describes, goes to onBatch while the kernel reads the
+   * next (at least one batch, empty when the map was). Settles after the last batch;
+   * rejects with the error of a throwing onBatch, which still gets the later batches.
+   */
+  drain(onBatch: (batch: Buffer) => void): Promise<void>;
   /** Detaches everything and frees the kernel objects; later calls reject with EBADF. */
   close(): void;
   /** Entries per inner flow map. */

@@ -1,10 +1,10 @@
 /**
- * Byte layout of the buffer the addon's drain() returns, as the one TypeScript
+ * Byte layout of each batch the addon's drain() hands over, as the one TypeScript
  * source of these numbers. They mirror bpf/flow_types.h and
  * native/src/core/drain_layout.h (where static_asserts pin them); the loader
  * compares them with the offsets the addon exports and refuses a mismatch.
  *
- * Buffer: header, then `recordCount` keys, then `recordCount` counts, all little-endian.
+ * Each drain batch: header, then `recordCount` keys, then `recordCount` counts, all little-endian.
  */
 export const NATIVE_LAYOUT = {
   magic: 0x31574c46,

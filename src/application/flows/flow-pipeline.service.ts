@@ -43,33 +43,35 @@ export class FlowPipeline {
     return this.table.capacity;
   }
 
-  /** One drain cycle. Never throws: a failed drain is counted and logged. */
+  /**
+   * One drain cycle: each batch the source hands over is merged at once (overlapping
+   * the source's reading of the next), then what is due is released. Never throws:
+   * a failed drain is counted and logged, and what it merged before failing stays.
+   */
   async drainOnce(): Promise<void> {
     const startedMs = this.clock.nowMs();
+    const releasedEarly: FlowRecord[] = [];
+    const rejected = new Map<string, number>();
     try {
-      const drain = await this.source.drain();
+      const drain = await this.source.drain((deltas) => {
+        const merged = this.table.merge(deltas);
+        this.stats.deltasMerged += merged.merged;
+        for (const record of merged.released) releasedEarly.push(record);
+        for (const [defect, count] of merged.rejected) rejected.set(defect, (rejected.get(defect) ?? 0) + count);
+      });
       this.stats.drains++;
       this.stats.lastDrainAtMs = this.clock.nowMs();
       this.stats.lastDrainDurationMs = this.stats.lastDrainAtMs - startedMs;
       this.stats.sourceEntries = drain.entries;
       this.stats.sourceCapacity = drain.capacity;
       for (const [reason, count] of drain.drops) this.stats.drop('source', reason, count);
-
-      const merged = this.table.merge(drain.deltas);
-      let rejected = 0;
-      for (const [defect, count] of merged.rejected) {
-        rejected += count;
-        this.stats.drop('table', `malformed_${defect}`, count);
-      }
-      if (rejected > 0) this.logger.warn({ rejected: Object.fromEntries(merged.rejected) }, 'Dropped malformed flow deltas');
-      this.stats.deltasMerged += drain.deltas.length - rejected;
-      this.stats.deltasRejected += rejected;
-
-      this.export([...merged.released, ...this.table.expire(this.clock.nowMs())]);
+      this.export([...releasedEarly, ...this.table.expire(this.clock.nowMs())]);
     } catch (error) {
       this.stats.drainFailures++;
       this.logger.error({ err: error }, 'Flow drain failed');
+      this.export(releasedEarly);
     } finally {
+      this.countRejected(rejected);
       this.stats.lastTickAtMs = this.clock.nowMs();
     }
   }
@@ -81,6 +83,15 @@ export class FlowPipeline {
     this.export(remaining);
     await this.sink.flush();
     this.logger.log({ flows: remaining.length }, 'Flushed all flows at shutdown');
+  }
+
+  private countRejected(rejected: ReadonlyMap<string, number>): void {
+    if (rejected.size === 0) return;
+    for (const [defect, count] of rejected) {
+      this.stats.deltasRejected += count;
+      this.stats.drop('table', `malformed_${defect}`, count);
+    }
+    this.logger.warn({ rejected: Object.fromEntries(rejected) }, 'Dropped malformed flow deltas');
   }
 
   private export(records: readonly FlowRecord[]): void {

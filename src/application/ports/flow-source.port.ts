@@ -4,16 +4,24 @@ import type { ComponentHealth } from './component-health.js';
 /** Losses the source counted since the previous drain, by reason (e.g. "map_full"). */
 export type SourceDrops = ReadonlyMap<string, number>;
 
+/**
+ * Takes one batch of a drain's deltas. Called during the drain, so merging a batch
+ * overlaps the source's reading of the next; each batch is iterated once, during
+ * the call (a source may decode each delta as it is reached).
+ */
+export type DeltaConsumer = (deltas: Iterable<FlowDelta>) => void;
+
+/** What a drain reports once every batch has been consumed. */
 export interface FlowDrain {
-  readonly deltas: readonly FlowDelta[];
   /** Entries the source held when drained (the kernel map's fill) and how many it can hold. */
   readonly entries: number;
   readonly capacity: number;
   readonly drops: SourceDrops;
 }
 
-/** Where flow observations come from: each drain returns what was counted since the last one. */
+/** Where flow observations come from: each drain hands over what was counted since the last one. */
 export abstract class FlowSourcePort {
-  abstract drain(): Promise<FlowDrain>;
+  /** Hands the deltas counted since the last drain to `consume`, in one or more batches, then resolves. */
+  abstract drain(consume: DeltaConsumer): Promise<FlowDrain>;
   abstract health(): ComponentHealth;
 }

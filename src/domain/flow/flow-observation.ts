@@ -19,6 +19,7 @@ export interface FlowCounts {
 
 /** What a flow source drains: the counts one observation gathered since the previous drain. */
 export interface FlowDelta extends FlowCounts {
+  /** A source may decode it only when read: the flow table reads it only for a delta that starts a new flow. */
   readonly key: FlowKey;
   /**
    * The key's identity: equal for equal keys, different otherwise; the flow table's

@@ -14,6 +14,8 @@ export interface FlowTableLimits {
 }
 
 export interface MergeResult {
+  /** Deltas merged into the table. */
+  readonly merged: number;
   /** Flows released early because the table was full. */
   readonly released: FlowRecord[];
   /** Deltas refused as malformed, by defect; the caller counts them as drops. */
@@ -61,12 +63,14 @@ export class FlowTable {
   merge(deltas: Iterable<FlowDelta>): MergeResult {
     const released: FlowRecord[] = [];
     const rejected = new Map<string, number>();
+    let merged = 0;
     for (const delta of deltas) {
       const defect = deltaDefect(delta);
       if (defect !== undefined) {
         rejected.set(defect, (rejected.get(defect) ?? 0) + 1);
         continue;
       }
+      merged++;
       const id = delta.keyId;
       const entry = this.flows.get(id);
       if (entry === undefined) {
@@ -92,7 +96,7 @@ export class FlowTable {
       entry.tcpFlags |= delta.tcpFlags;
       if (entry.endSeenMs === undefined && delta.tcpFlags & FLOW_ENDING_FLAGS) entry.endSeenMs = delta.lastMs;
     }
-    return { released, rejected };
+    return { merged, released, rejected };
   }
 
   /** Releases every flow whose end, idle or active timeout has come by nowMs. */
