@@ -10,6 +10,7 @@
  * argv: interface name, entries per map.
  */
 import { readFileSync } from 'node:fs';
+import { constants, PerformanceObserver, type NodeGCPerformanceDetail, type PerformanceEntry } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { FlowBufferDecoder } from '../src/adapters/capture/flow-buffer.decoder.js';
 import { loadNativeCapture } from '../src/adapters/capture/native-capture.js';
@@ -27,6 +28,14 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ ready: true }));
   const limits = { idleTimeoutMs: 600_000, activeTimeoutMs: 600_000, endLingerMs: 1000, maxFlows: 1_000_000 };
   const steadyTable = new FlowTable(limits);
+  // The main thread's GC pauses; observers hear of them asynchronously, so each drain collects its own afterwards.
+  const gcPauses: Array<{ startTime: number; duration: number; major: boolean }> = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const { kind } = (entry as PerformanceEntry & { detail: NodeGCPerformanceDetail }).detail;
+      gcPauses.push({ startTime: entry.startTime, duration: entry.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+    }
+  }).observe({ entryTypes: ['gc'] });
   for await (const mode of createInterface({ input: process.stdin })) {
     const table = mode === 'existing' ? steadyTable : new FlowTable(limits);
     let flows = 0;
@@ -43,7 +52,10 @@ async function main(): Promise<void> {
     const totalMs = performance.now() - start;
     // CPU of this thread only (decode + merge and the callbacks' overhead): what it takes when the core is ours.
     const cpu = process.threadCpuUsage(startCpu);
-    console.log(JSON.stringify({ mode, flows, totalMs, mergeMs, mergeCpuMs: (cpu.user + cpu.system) / 1000 }));
+    await new Promise((resolve) => setImmediate(resolve));
+    const pauses = gcPauses.splice(0).filter((pause) => pause.startTime >= start && pause.startTime < start + totalMs);
+    const gcMs = (major: boolean) => pauses.filter((pause) => pause.major === major).reduce((sum, pause) => sum + pause.duration, 0);
+    console.log(JSON.stringify({ mode, flows, totalMs, mergeMs, mergeCpuMs: (cpu.user + cpu.system) / 1000, minorGcMs: gcMs(false), majorGcMs: gcMs(true) }));
   }
   capture.close();
 }

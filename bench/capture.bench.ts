@@ -159,7 +159,7 @@ async function drainSection(): Promise<void> {
   const flows = { sourcePorts: 50_000, destinationPorts: [6001, 6002] };
   print(`## drain + decode + merge of ${flows.sourcePorts * flows.destinationPorts.length} flows (kernel maps filled by real traffic), ${ROUNDS} rounds`);
   type Mode = 'new' | 'existing';
-  const rows: Array<{ mode: Mode; flows: number; totalMs: number; mergeMs: number; mergeCpuMs: number }> = [];
+  const rows: Array<{ mode: Mode; flows: number; totalMs: number; mergeMs: number; mergeCpuMs: number; minorGcMs: number; majorGcMs: number }> = [];
   await withLab(async (lab, a, b) => {
     const child = lab.spawn(lab.nodeNamespace, process.execPath, ['--no-experimental-strip-types', '-r', join(ROOT, 'test/support/swc-register.js'), join(ROOT, 'bench/capture-drain.child.ts'), a.hostInterface, '131072'], {
       cwd: ROOT,
@@ -185,9 +185,11 @@ async function drainSection(): Promise<void> {
     }
     child.stdin!.end();
   });
-  print('| merge into | flows | total ms (swap, batch reads, decode + merge) | of which decode + merge ms | main thread CPU ms |');
-  print('|---|---|---|---|---|');
-  for (const row of rows) print(`| ${row.mode} flows | ${row.flows} | ${fixed(row.totalMs)} | ${fixed(row.mergeMs)} | ${fixed(row.mergeCpuMs)} |`);
+  print('| merge into | flows | total ms (swap, batch reads, decode + merge) | of which decode + merge ms | main thread CPU ms | GC pauses ms, minor / major |');
+  print('|---|---|---|---|---|---|');
+  for (const row of rows) {
+    print(`| ${row.mode} flows | ${row.flows} | ${fixed(row.totalMs)} | ${fixed(row.mergeMs)} | ${fixed(row.mergeCpuMs)} | ${fixed(row.minorGcMs)} / ${fixed(row.majorGcMs)} |`);
+  }
   // GC pauses land in single rounds: the range shows them next to the median.
   for (const mode of ['new', 'existing'] as const) {
     const totals = rows.filter((row) => row.mode === mode).map((row) => row.totalMs);
