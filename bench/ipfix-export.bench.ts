@@ -64,7 +64,10 @@ function pods(): Pod[] {
   });
 }
 
-/** Flows between pods; each flow has its own address strings, as a capture adapter formats them per drain. */
+/**
+ * Flows between pods; each flow has its own address strings: the pessimistic case
+ * for the exporter's address cache (the capture decoder mostly reuses one string per address).
+ */
 function flows(): EnrichedFlow[] {
   const all = pods();
   const start = Date.now() - 60_000;
