@@ -29,6 +29,22 @@ struct {
 	.values = { &flows_a },
 };
 
+/*
+ * Which inner map is active, as a generation: 0 for flows_a, 1 for flows_b. User
+ * space writes it just before swapping active_flows, whose update then waits for
+ * running programs; so once a swap returns, no program uses the idle generation's
+ * hot-flow slots either.
+ */
+volatile __u32 active_generation;
+
+/* Key: generation * HOT_FLOW_SLOTS + slot. Value: per-CPU struct hot_flow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * HOT_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct hot_flow);
+} hot_flows SEC(".maps");
+
 /* Key: enum flow_counter. Value: per-CPU event count since load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -37,13 +53,18 @@ struct {
 	__type(value, __u64);
 } flow_events SEC(".maps");
 
-static __always_inline void count_event(enum flow_counter counter)
+static __always_inline void count_events(enum flow_counter counter, __u64 events)
 {
 	__u32 index = counter;
 	__u64 *count = bpf_map_lookup_elem(&flow_events, &index);
 
 	if (count)
-		*count += 1; /* per-CPU slot: no other writer */
+		*count += events; /* per-CPU slot: no other writer */
+}
+
+static __always_inline void count_event(enum flow_counter counter)
+{
+	count_events(counter, 1);
 }
 
 #endif /* FLOW_MAPS_H */

@@ -32,7 +32,7 @@ struct flow_key {
 	__u8 icmp_code;
 	__u8 direction;                               /* FLOW_DIRECTION_* */
 	__u8 reserved;                                /* always 0 */
-};
+} __attribute__((aligned(8)));                        /* compared as six 64-bit words */
 
 /* What the program counted for one observation since the map was last drained. */
 struct flow_counts {
@@ -44,6 +44,20 @@ struct flow_counts {
 	__u32 tcp_flags;        /* OR of the TCP flag bytes (u32 for atomic OR) */
 	__u32 reserved;
 };
+
+/*
+ * A hot-flow slot: per CPU, the last flow seen at one hook (interface and
+ * direction), counted there with plain adds and no hash lookup until another
+ * flow takes the slot, which moves these counts into the flow map. counts.packets
+ * 0 means empty. User space drains the slots of the idle generation with the map.
+ */
+struct hot_flow {
+	struct flow_key key;
+	struct flow_counts counts;
+};
+
+/* Slots per CPU and generation (a power of two), chosen by interface index and direction. */
+#define HOT_FLOW_SLOTS 16
 
 /*
  * Kernel event counters: X(enum suffix, metric reason, is a loss).

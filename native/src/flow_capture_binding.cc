@@ -186,6 +186,7 @@ Napi::Object DescribeLayout(Napi::Env env) {
   set("headerRecordCount", offsetof(DrainHeader, record_count));
   set("headerCapacity", offsetof(DrainHeader, capacity));
   set("headerCounterCount", offsetof(DrainHeader, counter_count));
+  set("headerMapRecords", offsetof(DrainHeader, map_records));
   set("headerEpochOffsetMs", offsetof(DrainHeader, epoch_offset_ms));
   set("headerCounters", offsetof(DrainHeader, counters));
   set("headerSize", sizeof(DrainHeader));

@@ -277,6 +277,46 @@ export async function sendUdpFlows(
   return { flows, delivered };
 }
 
+/** Sends `rounds` rounds of one datagram from each source port in turn, all to one port. */
+const TAKING_TURNS_SENDER = `
+import socket, sys, time
+source, source_ports, host, port, size, rounds = sys.argv[1], [int(p) for p in sys.argv[2].split(',')], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+senders = []
+for source_port in source_ports:
+    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((source, source_port))
+    senders.append(s)
+payload = b'x' * size
+for index in range(rounds):
+    for s in senders:
+        s.sendto(payload, (host, port))
+    if index % 50 == 49:
+        time.sleep(0.001)
+print('sent', flush=True)
+`;
+
+/**
+ * UDP flows that take turns packet by packet (A B A B …) from one pod to
+ * another: `rounds` datagrams per source port, all to `destinationPort`.
+ */
+export async function sendUdpTakingTurns(
+  lab: Lab,
+  from: LabPod,
+  to: LabPod,
+  options: { family: Family; sourcePorts: readonly number[]; destinationPort: number; rounds: number; payloadBytes: number },
+): Promise<{ flows: ExpectedFlow[]; delivered: number }> {
+  const { family, sourcePorts, destinationPort, rounds, payloadBytes } = options;
+  const receiver = lab.spawn(to.namespace, 'python3', ['-c', UDP_FLOWS_RECEIVER, address(to, family), String(destinationPort), String(rounds * sourcePorts.length)]);
+  await waitForLine(receiver, /^ready/);
+  const receiverDone = finished(receiver);
+  await lab.exec(from.namespace, 'python3', ['-c', TAKING_TURNS_SENDER, address(from, family), sourcePorts.join(','), address(to, family), String(destinationPort), String(payloadBytes), String(rounds)]);
+  const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
+  const flows = sourcePorts.map((sourcePort) =>
+    expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress: address(to, family), destinationPort }, rounds, payloadBytes),
+  );
+  return { flows, delivered };
+}
+
 /*
  * Writes whole Ethernet frames with 802.1Q tags on the pod's eth0 (AF_PACKET), to
  * the other pod's MAC: this kernel may have no VLAN driver (8021q) for

@@ -1,5 +1,5 @@
 import { Lab, type LabPod } from '../lab/lab.js';
-import { capturePodFrames, disableOffloads, expectedTcpSender, ping, sendUdp, tcpTransfer, type ExpectedFlow } from '../lab/traffic.js';
+import { capturePodFrames, disableOffloads, expectedTcpSender, ping, sendUdp, sendUdpTakingTurns, tcpTransfer, type ExpectedFlow } from '../lab/traffic.js';
 import { CaptureAgent } from '../support/capture-agent.js';
 import { bothObservations, ObservedFlows } from '../support/flow-observations.js';
 import { ATTACH_MODES, describePrivileged } from '../support/privileges.js';
@@ -48,6 +48,17 @@ for (const { mode, unmet } of ATTACH_MODES) {
           sendUdp(lab, a, b, { family, count: family === 4 ? 1000 : 500, payloadBytes: family === 4 ? 200 : 1000, sourcePort: 41_000 + family, destinationPort: 5001 }),
         );
         expect(observed.of(flow)).toEqual(bothObservations(flow, a.hostInterface, b.hostInterface));
+      });
+
+      // Each CPU counts the last flow of each hook in a slot and moves it to the map when
+      // another flow comes: flows taking turns move back and forth, and one drain
+      // holds a flow both from the map and from a slot.
+      it.each([4, 6] as const)('counts UDP/IPv%s flows that take turns packet by packet exactly', async (family) => {
+        const { result, observed } = await observe(() =>
+          sendUdpTakingTurns(lab, a, b, { family, sourcePorts: [42_000, 42_001, 42_002], destinationPort: 5002, rounds: 300, payloadBytes: 100 }),
+        );
+        expect(result.delivered).toBe(900);
+        for (const flow of result.flows) expect(observed.of(flow)).toEqual(bothObservations(flow, a.hostInterface, b.hostInterface));
       });
 
       it.each([4, 6] as const)('counts ICMP (IPv%s) echo requests and replies with type and code', async (family) => {

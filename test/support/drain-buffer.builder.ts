@@ -26,13 +26,14 @@ export function ipv4Mapped(a: number, b: number, c: number, d: number): number[]
 }
 
 /** Builds a buffer in the addon's drain layout, as the unit tests' stand-in for the kernel. */
-export function buildDrainBuffer(records: RawFlowRecord[], options: { epochOffsetMs: number; capacity?: number; eventTotals?: number[] }): Buffer {
+export function buildDrainBuffer(records: RawFlowRecord[], options: { epochOffsetMs: number; capacity?: number; mapRecords?: number; eventTotals?: number[] }): Buffer {
   const eventTotals = options.eventTotals ?? [];
   const buffer = Buffer.alloc(L.headerSize + records.length * (L.keySize + L.countsSize));
   buffer.writeUInt32LE(L.magic, 0);
   buffer.writeUInt32LE(records.length, L.headerRecordCount);
   buffer.writeUInt32LE(options.capacity ?? 1024, L.headerCapacity);
   buffer.writeUInt32LE(eventTotals.length, L.headerCounterCount);
+  buffer.writeUInt32LE(options.mapRecords ?? records.length, L.headerMapRecords);
   buffer.writeDoubleLE(options.epochOffsetMs, L.headerEpochOffsetMs);
   eventTotals.forEach((total, index) => buffer.writeBigUInt64LE(BigInt(total), L.headerCounters + index * 8));
   records.forEach((record, index) => {

@@ -48,6 +48,7 @@ describe('FlowBufferDecoder', () => {
     const decoded = new FlowBufferDecoder().decode(buffer, names);
 
     expect(decoded.capacity).toBe(65_536);
+    expect(decoded.mapRecords).toBe(1);
     expect(decoded.eventTotals).toEqual([3, 0, 5]);
     expect(decoded.deltas.length).toBe(1);
     expect(plain(decoded.deltas)).toEqual([
@@ -140,6 +141,13 @@ describe('FlowBufferDecoder', () => {
     expect(() => decoder.decode(badMagic, names)).toThrow(DrainBufferError);
     expect(() => decoder.decode(good.subarray(0, good.length - 1), names)).toThrow(DrainBufferError);
     expect(() => decoder.decode(Buffer.alloc(8), names)).toThrow(DrainBufferError);
+    expect(() => decoder.decode(buildDrainBuffer([udpV4], { epochOffsetMs: 0, mapRecords: 2 }), names)).toThrow(DrainBufferError);
+  });
+
+  it('tells the flow map\'s records from the hot-flow slots\' (a batch of slots has none of the map)', () => {
+    const slots = new FlowBufferDecoder().decode(buildDrainBuffer([udpV4, udpV4], { epochOffsetMs: 0, mapRecords: 0 }), names);
+    expect(slots.mapRecords).toBe(0);
+    expect(slots.deltas.length).toBe(2);
   });
 
   it('decodes from a buffer that starts at an offset inside a larger allocation', () => {

@@ -19,6 +19,8 @@ struct DrainHeader {
   uint32_t record_count;        // in this batch
   uint32_t capacity;            // entries per inner map
   uint32_t counter_count;       // FLOW_COUNTER_COUNT
+  uint32_t map_records;         // records of this batch read from the flow map; the others come from hot-flow slots
+  uint32_t reserved;            // 0
   double epoch_offset_ms;       // epoch ms = monotonic ns / 1e6 + epoch_offset_ms, sampled at this drain's swap
   uint64_t counters[FLOW_COUNTER_COUNT];  // cumulative since load, summed over CPUs, read at the swap
 };
@@ -30,7 +32,8 @@ static_assert(offsetof(flow_key, source_port) == 32 && offsetof(flow_key, interf
               "flow_key layout changed: update native-layout.ts");
 static_assert(offsetof(flow_counts, first_seen_ns) == 24 && offsetof(flow_counts, tcp_flags) == 40,
               "flow_counts layout changed: update native-layout.ts");
-static_assert(offsetof(DrainHeader, epoch_offset_ms) == 16 && offsetof(DrainHeader, counters) == 24,
+static_assert(offsetof(DrainHeader, map_records) == 16 && offsetof(DrainHeader, epoch_offset_ms) == 24 &&
+                  offsetof(DrainHeader, counters) == 32,
               "drain header layout changed: update native-layout.ts");
 
 // Counter names and whether each is a loss, in enum flow_counter order.

@@ -5,6 +5,7 @@
 #include <linux/pkt_cls.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -214,8 +215,12 @@ Status FlowCapture::Drain(const DrainBatchSink& sink) {
   bpf_map* to_drain = flows_b_active_ ? skeleton_->maps.flows_b : skeleton_->maps.flows_a;
   bpf_map* to_activate = flows_b_active_ ? skeleton_->maps.flows_a : skeleton_->maps.flows_b;
 
-  // The kernel waits for running programs on a map-in-map update: once this returns,
-  // nothing writes to to_drain any more, so draining it races with no update.
+  // Programs read the generation before the map; the kernel waits for running
+  // programs on a map-in-map update: once the update returns, nothing writes to
+  // to_drain or to the idle generation's hot-flow slots any more, so draining them
+  // races with no update.
+  const uint32_t idle_generation = flows_b_active_ ? 1 : 0;
+  __atomic_store_n(&skeleton_->bss->active_generation, 1 - idle_generation, __ATOMIC_SEQ_CST);
   uint32_t active_slot = 0;
   int activate_fd = bpf_map__fd(to_activate);
   int error = bpf_map_update_elem(bpf_map__fd(skeleton_->maps.active_flows), &active_slot, &activate_fd, BPF_ANY);
@@ -232,32 +237,66 @@ Status FlowCapture::Drain(const DrainBatchSink& sink) {
 
   keys_.resize(kDrainBatch);
   values_.resize(kDrainBatch);
+  bool delivered = false;
+  auto deliver = [&](uint32_t count, bool from_map) {
+    header.record_count = count;
+    header.map_records = from_map ? count : 0;
+    auto batch = std::make_unique<DrainBatch>();
+    batch->reserve(sizeof(header) + count * (sizeof(flow_key) + sizeof(flow_counts)));
+    auto append = [&batch](const void* bytes, size_t size) {
+      batch->insert(batch->end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + size);
+    };
+    append(&header, sizeof(header));
+    append(keys_.data(), count * sizeof(flow_key));
+    append(values_.data(), count * sizeof(flow_counts));
+    sink(std::move(batch));
+    delivered = true;
+  };
   const int drain_fd = bpf_map__fd(to_drain);
   uint32_t batch_token = 0;
-  bool first_batch = true;
-  bool delivered = false;
-  for (;;) {
+  for (bool first_batch = true;; first_batch = false) {
     uint32_t count = kDrainBatch;
     error = bpf_map_lookup_and_delete_batch(drain_fd, first_batch ? nullptr : &batch_token, &batch_token, keys_.data(),
                                             values_.data(), &count, nullptr);
     if (error && error != -ENOENT) return Fail(error, "drain flow map");
-    const bool last_batch = error == -ENOENT;  // end of the map, with a partial last batch
-    // Every non-empty batch goes out; an empty one only when nothing else did.
-    if (count > 0 || (last_batch && !delivered)) {
-      header.record_count = count;
-      auto batch = std::make_unique<DrainBatch>();
-      batch->reserve(sizeof(header) + count * (sizeof(flow_key) + sizeof(flow_counts)));
-      auto append = [&batch](const void* bytes, size_t size) {
-        batch->insert(batch->end(), static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + size);
-      };
-      append(&header, sizeof(header));
-      append(keys_.data(), count * sizeof(flow_key));
-      append(values_.data(), count * sizeof(flow_counts));
-      sink(std::move(batch));
-      delivered = true;
+    if (count > 0) deliver(count, true);
+    if (error == -ENOENT) break;  // end of the map, with a partial last batch
+  }
+  uint32_t hot_count = 0;
+  Status hot = TakeHotFlows(idle_generation, &hot_count);
+  if (!hot.ok()) return hot;
+  // The hot-flow batch goes out when it holds flows, or as the one empty batch when nothing else did.
+  if (hot_count > 0 || !delivered) deliver(hot_count, false);
+  return Status::Ok();
+}
+
+Status FlowCapture::TakeHotFlows(uint32_t generation, uint32_t* count) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return Fail(cpus, "count possible CPUs");
+  // Per-CPU values come as one array of every possible CPU's value, each rounded up to 8 bytes.
+  static_assert(sizeof(hot_flow) % 8 == 0, "per-CPU values are 8-byte aligned");
+  std::vector<hot_flow> per_cpu(static_cast<size_t>(cpus));
+  const std::vector<hot_flow> empty(static_cast<size_t>(cpus));
+  const int fd = bpf_map__fd(skeleton_->maps.hot_flows);
+  *count = 0;
+  keys_.resize(std::max<size_t>(keys_.size(), HOT_FLOW_SLOTS * per_cpu.size()));
+  values_.resize(keys_.size());
+  for (uint32_t slot = 0; slot < HOT_FLOW_SLOTS; slot++) {
+    uint32_t index = generation * HOT_FLOW_SLOTS + slot;
+    int error = bpf_map_lookup_elem(fd, &index, per_cpu.data());
+    if (error) return Fail(error, "read hot-flow slots");
+    bool held = false;
+    for (const hot_flow& flow : per_cpu) {
+      if (flow.counts.packets == 0) continue;
+      keys_[*count] = flow.key;
+      values_[*count] = flow.counts;
+      ++*count;
+      held = true;
     }
-    first_batch = false;
-    if (last_batch) break;
+    if (held) {
+      error = bpf_map_update_elem(fd, &index, empty.data(), BPF_ANY);
+      if (error) return Fail(error, "empty hot-flow slots");
+    }
   }
   return Status::Ok();
 }

@@ -44,9 +44,11 @@ class FlowCapture {
   Status Attach(uint32_t interface_index, AttachMode mode);
   // Removes both programs; a vanished interface counts as detached.
   Status Detach(uint32_t interface_index);
-  // Swaps the active map and drains the idle one batch by batch into `sink`, so the
-  // caller can decode a batch while the kernel reads the next. At least one batch
-  // (empty when the map was); every header carries the counters read at the swap.
+  // Swaps the active generation (flow map and hot-flow slots) and drains the idle
+  // one batch by batch into `sink`, so the caller can decode a batch while the
+  // kernel reads the next: the map's batches, then one of the hot-flow slots. A key
+  // may appear in both. At least one batch (empty when there was nothing); every
+  // header carries the counters read at the swap.
   Status Drain(const DrainBatchSink& sink);
   // Detaches everything and frees the object; later calls fail with -EBADF.
   void Close();
@@ -64,6 +66,9 @@ class FlowCapture {
   Status AttachTc(uint32_t interface_index);
   Status DetachLocked(uint32_t interface_index, const Attachment& attachment);
   Status ReadCounters(uint64_t* totals);
+  // Moves what the idle generation's hot-flow slots hold (every CPU) into keys_ and
+  // values_, and empties the slots for the generation's next turn.
+  Status TakeHotFlows(uint32_t generation, uint32_t* count);
 
   const CaptureOptions options_;
   std::mutex state_mutex_;  // skeleton_ lifetime and attachments_

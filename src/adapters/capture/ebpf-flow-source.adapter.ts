@@ -130,7 +130,7 @@ export class EbpfFlowSource extends FlowSourcePort implements OnModuleInit, OnMo
     try {
       await capture.drain((batch) => {
         const decoded = this.decoder.decode(batch, interfaceName);
-        entries += decoded.deltas.length;
+        entries += decoded.mapRecords;
         header = decoded;
         consume(decoded.deltas);
       });

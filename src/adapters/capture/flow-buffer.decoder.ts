@@ -8,6 +8,8 @@ export interface DecodedDrain {
   readonly deltas: DrainedDeltas;
   /** Entries per inner kernel map. */
   readonly capacity: number;
+  /** How many of the records were entries of the flow map (the others come from hot-flow slots). */
+  readonly mapRecords: number;
   /** Kernel event counts since load, in the addon's counter order. */
   readonly eventTotals: number[];
 }
@@ -58,7 +60,9 @@ export class FlowBufferDecoder {
     const eventTotals: number[] = [];
     for (let index = 0; index < counterCount; index++) eventTotals.push(Number(view.getBigUint64(L.headerCounters + index * 8, true)));
     const deltas = new DrainedDeltas(this, buffer, view, recordCount, view.getFloat64(L.headerEpochOffsetMs, true), interfaceName);
-    return { deltas, capacity: view.getUint32(L.headerCapacity, true), eventTotals };
+    const mapRecords = view.getUint32(L.headerMapRecords, true);
+    if (mapRecords > recordCount) throw new DrainBufferError(`drain batch claims ${mapRecords} map records of ${recordCount}`);
+    return { deltas, capacity: view.getUint32(L.headerCapacity, true), mapRecords, eventTotals };
   }
 
   /** The key of the record whose key bytes start at `start`. */
