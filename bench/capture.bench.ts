@@ -125,32 +125,45 @@ async function kernelSection(): Promise<void> {
 // ---- rate: exporter vs none ----
 
 async function rateSection(): Promise<void> {
-  print(`## packet rate and throughput, exporter (node dist/main.js, default attach) vs none, ${ROUNDS} alternating rounds of ${SECONDS} s`);
-  const results: Record<'none' | 'exporter', { udpPps: number[]; tcpBps: number[] }> = { none: { udpPps: [], tcpBps: [] }, exporter: { udpPps: [], tcpBps: [] } };
+  type Setup = 'none' | 'empty program' | 'exporter';
+  const setups: Setup[] = ['none', 'empty program', 'exporter'];
+  print(`## packet rate and throughput: ${setups.join(', ')} (the exporter: node dist/main.js, default attach; the empty program: clsact on both veths, the cost of any TC hook), ${ROUNDS} rounds of ${SECONDS} s, order rotated`);
+  const emptyObject = buildEmptyProgram();
+  const results = Object.fromEntries(setups.map((setup) => [setup, { udpPps: [] as number[], tcpBps: [] as number[] }])) as Record<Setup, { udpPps: number[]; tcpBps: number[] }>;
   await withLab(async (lab, a, b) => {
     const collector = await startCollector(lab, COLLECTOR_PORT, () => undefined);
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        for (const variant of orderFor(round, 'none' as const, 'exporter' as const)) {
-          const exporter = variant === 'exporter' ? await startExporter(lab, { collectorPort: COLLECTOR_PORT }) : undefined;
+        for (const setup of setups.map((_, index) => setups[(index + round) % setups.length])) {
+          const exporter = setup === 'exporter' ? await startExporter(lab, { collectorPort: COLLECTOR_PORT }) : undefined;
+          if (setup === 'empty program') await attachTcObject(lab, [a, b], emptyObject);
           // The steady state is measured: start-up work (JIT, first scans) must not share the cores with the load.
           if (exporter !== undefined) await sleep(SETTLE_MS);
           const udp = await iperf(lab, a, b, { seconds: SECONDS, udpPayload: 64 });
           const tcp = await iperf(lab, a, b, { seconds: SECONDS });
           await exporter?.stop();
-          results[variant].udpPps.push(udp.receivedPackets / udp.seconds);
-          results[variant].tcpBps.push(tcp.bitsPerSecond);
+          if (setup === 'empty program') await detachTcObject(lab, [a, b]);
+          results[setup].udpPps.push(udp.receivedPackets / udp.seconds);
+          results[setup].tcpBps.push(tcp.bitsPerSecond);
         }
       }
     } finally {
       await collector.stop();
     }
   });
-  const ratio = (values: number[], baseline: number[]) => median(values.map((value, index) => value / baseline[index]));
-  print('| load | none | exporter | exporter / none (median of paired ratios) |');
-  print('|---|---|---|---|');
-  print(`| udp 64 B, packets/s received | ${fixed(median(results.none.udpPps), 0)} | ${fixed(median(results.exporter.udpPps), 0)} | ${percent(ratio(results.exporter.udpPps, results.none.udpPps))} |`);
-  print(`| tcp bulk, Gbit/s | ${fixed(median(results.none.tcpBps) / 1e9, 2)} | ${fixed(median(results.exporter.tcpBps) / 1e9, 2)} | ${percent(ratio(results.exporter.tcpBps, results.none.tcpBps))} |`);
+  const ratios = (values: number[], baseline: number[]) => values.map((value, index) => value / baseline[index]);
+  print('| load | none | empty program | exporter | empty program / none | exporter / none | exporter / empty program |');
+  print('|---|---|---|---|---|---|---|');
+  for (const [load, rates, scale, unit] of [
+    ['udp 64 B', (setup: Setup) => results[setup].udpPps, 1, 'packets/s received'],
+    ['tcp bulk', (setup: Setup) => results[setup].tcpBps, 1e9, 'Gbit/s'],
+  ] as const) {
+    const cells = setups.map((setup) => fixed(median(rates(setup)) / scale, scale === 1 ? 0 : 2));
+    const paired = (setup: Setup, baseline: Setup) => percent(median(ratios(rates(setup), rates(baseline))));
+    print(`| ${load}, ${unit} | ${cells.join(' | ')} | ${paired('empty program', 'none')} | ${paired('exporter', 'none')} | ${paired('exporter', 'empty program')} |`);
+  }
+  print('Ratios: medians of the ratios paired within each round.');
+  print(`udp 64 B, exporter / none per round: ${ratios(results.exporter.udpPps, results.none.udpPps).map(percent).join(', ')}`);
 }
 
 // ---- drain: 100k flows ----
