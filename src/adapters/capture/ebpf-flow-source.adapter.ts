@@ -198,7 +198,7 @@ export class EbpfFlowSource extends FlowSourcePort implements OnModuleInit, OnMo
     this.watcher = new InterfaceWatcher(
       filter === undefined ? undefined : new RegExp(filter),
       (changes) => this.applyInterfaceChanges(changes),
-      (error) => this.logger.warn({ err: error }, 'Interface scan failed'),
+      (error) => this.logger.warn({ err: error }, 'Interface watcher: a scan failed or the link monitor stopped'),
     );
     await this.watcher.start();
   }
