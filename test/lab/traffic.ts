@@ -249,6 +249,22 @@ print('sent', flush=True)
 `;
 
 /**
+ * Runs a python3 UDP sender (`sender`: script and arguments) in `from` against a
+ * receiver in `to` that counts `expected` datagrams on `ports`; returns how many
+ * arrived. The neighbour is resolved first: a burst to an unresolved neighbour is
+ * mostly dropped in the sender (only ~256 packets wait for ARP/ND).
+ */
+async function burstDelivered(lab: Lab, from: LabPod, to: LabPod, receiving: { family: Family; ports: readonly number[]; expected: number }, sender: string[]): Promise<number> {
+  const { family, ports, expected } = receiving;
+  await lab.exec(from.namespace, 'ip', [`-${family}`, 'neigh', 'replace', address(to, family), 'lladdr', await podMac(lab, to), 'dev', 'eth0', 'nud', 'reachable']);
+  const receiver = lab.spawn(to.namespace, 'python3', ['-c', UDP_FLOWS_RECEIVER, address(to, family), ports.join(','), String(expected)]);
+  await waitForLine(receiver, /^ready/);
+  const receiverDone = finished(receiver);
+  await lab.exec(from.namespace, 'python3', ['-c', ...sender]);
+  return Number(/received (\d+)/.exec(await receiverDone)?.[1]);
+}
+
+/**
  * Many one-datagram UDP flows from one pod to another: every source port of
  * `firstSourcePort`..+`sourcePorts` to every one of `destinationPorts`.
  */
@@ -259,15 +275,9 @@ export async function sendUdpFlows(
   options: { family: Family; firstSourcePort: number; sourcePorts: number; destinationPorts: readonly number[]; payloadBytes: number },
 ): Promise<{ flows: ExpectedFlow[]; delivered: number }> {
   const { family, firstSourcePort, sourcePorts, destinationPorts, payloadBytes } = options;
-  const ports = destinationPorts.join(',');
-  const expected = sourcePorts * destinationPorts.length;
-  // A burst to an unresolved neighbour is mostly dropped in the sender (only ~256 packets wait for ARP/ND): resolve it first, without traffic.
-  await lab.exec(from.namespace, 'ip', [`-${family}`, 'neigh', 'replace', address(to, family), 'lladdr', await podMac(lab, to), 'dev', 'eth0', 'nud', 'reachable']);
-  const receiver = lab.spawn(to.namespace, 'python3', ['-c', UDP_FLOWS_RECEIVER, address(to, family), ports, String(expected)]);
-  await waitForLine(receiver, /^ready/);
-  const receiverDone = finished(receiver);
-  await lab.exec(from.namespace, 'python3', ['-c', UDP_FLOWS_SENDER, address(from, family), String(firstSourcePort), String(sourcePorts), address(to, family), ports, String(payloadBytes)]);
-  const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
+  const delivered = await burstDelivered(lab, from, to, { family, ports: destinationPorts, expected: sourcePorts * destinationPorts.length }, [
+    UDP_FLOWS_SENDER, address(from, family), String(firstSourcePort), String(sourcePorts), address(to, family), destinationPorts.join(','), String(payloadBytes),
+  ]);
   const flows: ExpectedFlow[] = [];
   for (let sourcePort = firstSourcePort; sourcePort < firstSourcePort + sourcePorts; sourcePort++) {
     for (const destinationPort of destinationPorts) {
@@ -306,11 +316,9 @@ export async function sendUdpTakingTurns(
   options: { family: Family; sourcePorts: readonly number[]; destinationPort: number; rounds: number; payloadBytes: number },
 ): Promise<{ flows: ExpectedFlow[]; delivered: number }> {
   const { family, sourcePorts, destinationPort, rounds, payloadBytes } = options;
-  const receiver = lab.spawn(to.namespace, 'python3', ['-c', UDP_FLOWS_RECEIVER, address(to, family), String(destinationPort), String(rounds * sourcePorts.length)]);
-  await waitForLine(receiver, /^ready/);
-  const receiverDone = finished(receiver);
-  await lab.exec(from.namespace, 'python3', ['-c', TAKING_TURNS_SENDER, address(from, family), sourcePorts.join(','), address(to, family), String(destinationPort), String(payloadBytes), String(rounds)]);
-  const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
+  const delivered = await burstDelivered(lab, from, to, { family, ports: [destinationPort], expected: rounds * sourcePorts.length }, [
+    TAKING_TURNS_SENDER, address(from, family), sourcePorts.join(','), address(to, family), String(destinationPort), String(payloadBytes), String(rounds),
+  ]);
   const flows = sourcePorts.map((sourcePort) =>
     expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress: address(to, family), destinationPort }, rounds, payloadBytes),
   );
