@@ -61,6 +61,42 @@ class MultiMap<K, V> {
   }
 }
 
+/**
+ * Records by key, and by each of their addresses. A replaced or deleted record
+ * gives back the addresses whose answers may change.
+ */
+class AddressedRecords<R extends { readonly key: string }> {
+  private readonly byKey = new Map<string, R>();
+  private readonly byAddress = new MultiMap<string, R>();
+
+  constructor(private readonly addressesOf: (record: R) => readonly string[]) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  at(address: string): ReadonlySet<R> | undefined {
+    return this.byAddress.get(address);
+  }
+
+  /** Stores the record (replacing one with its key); returns the old and new addresses. */
+  upsert(record: R): string[] {
+    const replaced = this.delete(record);
+    this.byKey.set(record.key, record);
+    for (const address of this.addressesOf(record)) this.byAddress.add(address, record);
+    return [...replaced, ...this.addressesOf(record)];
+  }
+
+  /** Removes the record with this key; returns its addresses (none when it was unknown). */
+  delete(record: R): readonly string[] {
+    const stored = this.byKey.get(record.key);
+    if (stored === undefined) return [];
+    this.byKey.delete(record.key);
+    for (const address of this.addressesOf(stored)) this.byAddress.delete(address, stored);
+    return this.addressesOf(stored);
+  }
+}
+
 export interface AddressIndexSizes {
   readonly addresses: number;
   readonly livePods: number;
@@ -92,12 +128,9 @@ export class AddressIndex {
   private readonly deletedPods = new Set<PodSlot>();
   private readonly podsByIp = new MultiMap<string, PodSlot>();
   private readonly podsByOwner = new MultiMap<string, PodSlot>();
-  private readonly services = new Map<string, ServiceRecord>();
-  private readonly servicesByIp = new MultiMap<string, ServiceRecord>();
-  private readonly slices = new Map<string, EndpointSliceRecord>();
-  private readonly slicesByIp = new MultiMap<string, EndpointSliceRecord>();
-  private readonly nodes = new Map<string, NodeRecord>();
-  private readonly nodesByIp = new MultiMap<string, NodeRecord>();
+  private readonly services = new AddressedRecords<ServiceRecord>((service) => service.clusterIPs);
+  private readonly slices = new AddressedRecords<EndpointSliceRecord>((slice) => slice.addresses);
+  private readonly nodes = new AddressedRecords<NodeRecord>((node) => node.internalIPs);
   private readonly owners = new Map<string, OwnerReference | undefined>();
   private arrivals = 0;
 
@@ -163,51 +196,27 @@ export class AddressIndex {
   }
 
   upsertService(record: ServiceRecord): void {
-    const previous = this.services.get(record.key);
-    if (previous !== undefined) this.deleteService(previous);
-    this.services.set(record.key, record);
-    for (const ip of record.clusterIPs) this.servicesByIp.add(ip, record);
-    this.rebuild(record.clusterIPs);
+    this.rebuild(this.services.upsert(record));
   }
 
   deleteService(record: ServiceRecord): void {
-    const stored = this.services.get(record.key);
-    if (stored === undefined) return;
-    this.services.delete(record.key);
-    for (const ip of stored.clusterIPs) this.servicesByIp.delete(ip, stored);
-    this.rebuild(stored.clusterIPs);
+    this.rebuild(this.services.delete(record));
   }
 
   upsertEndpointSlice(record: EndpointSliceRecord): void {
-    const previous = this.slices.get(record.key);
-    if (previous !== undefined) this.deleteEndpointSlice(previous);
-    this.slices.set(record.key, record);
-    for (const ip of record.addresses) this.slicesByIp.add(ip, record);
-    this.rebuild(record.addresses);
+    this.rebuild(this.slices.upsert(record));
   }
 
   deleteEndpointSlice(record: EndpointSliceRecord): void {
-    const stored = this.slices.get(record.key);
-    if (stored === undefined) return;
-    this.slices.delete(record.key);
-    for (const ip of stored.addresses) this.slicesByIp.delete(ip, stored);
-    this.rebuild(stored.addresses);
+    this.rebuild(this.slices.delete(record));
   }
 
   upsertNode(record: NodeRecord): void {
-    const previous = this.nodes.get(record.key);
-    if (previous !== undefined) this.deleteNode(previous);
-    this.nodes.set(record.key, record);
-    for (const ip of record.internalIPs) this.nodesByIp.add(ip, record);
-    this.rebuild(record.internalIPs);
+    this.rebuild(this.nodes.upsert(record));
   }
 
   deleteNode(record: NodeRecord): void {
-    const stored = this.nodes.get(record.key);
-    if (stored === undefined) return;
-    this.nodes.delete(record.key);
-    for (const ip of stored.internalIPs) this.nodesByIp.delete(ip, stored);
-    this.rebuild(stored.internalIPs);
+    this.rebuild(this.nodes.delete(record));
   }
 
   upsertOwner(kind: IntermediateOwnerKind, record: OwnerRecord): void {
@@ -247,10 +256,10 @@ export class AddressIndex {
     const claimants = [...(this.podsByIp.get(ip) ?? [])].sort(byPrecedence);
     const pod = claimants.findLast((slot) => !slot.record.hostNetwork);
     if (pod !== undefined) return this.podEntry(ip, pod.record);
-    const service = first(this.servicesByIp.get(ip));
+    const service = first(this.services.at(ip));
     if (service !== undefined) return serviceEntry(service);
     const hostNetworkPods = claimants.filter((slot) => slot.record.hostNetwork);
-    const node = first(this.nodesByIp.get(ip))?.name ?? hostNetworkPods.at(-1)?.record.node;
+    const node = first(this.nodes.at(ip))?.name ?? hostNetworkPods.at(-1)?.record.node;
     if (node === undefined) return undefined;
     return this.nodeEntry(ip, node, hostNetworkPods);
   }
@@ -286,14 +295,14 @@ export class AddressIndex {
   /** Slices without a ports list back their service on every port of the address. */
   private withAnyPortServices(ip: string, base: EndpointContext): EndpointContext {
     let context = base;
-    for (const slice of this.slicesByIp.get(ip) ?? []) {
+    for (const slice of this.slices.at(ip) ?? []) {
       if (slice.ports === undefined) context = context.with(serviceFields(slice.serviceNamespace, slice.serviceName, ''));
     }
     return context;
   }
 
   private withPortServices(ip: string, anyPort: EndpointContext, byPort: Map<number, EndpointContext>): AddressEntry {
-    for (const slice of this.slicesByIp.get(ip) ?? []) {
+    for (const slice of this.slices.at(ip) ?? []) {
       for (const { port, protocol, name } of slice.ports ?? []) {
         const key = portKey(port, protocol);
         byPort.set(key, (byPort.get(key) ?? anyPort).with(serviceFields(slice.serviceNamespace, slice.serviceName, name)));
