@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ComponentHealth } from '../../src/application/ports/component-health.js';
@@ -21,6 +22,27 @@ export interface AgentDrain {
 }
 
 const ROOT = resolve(__dirname, '../..');
+
+/** Far longer than any drain takes, even on a loaded machine; a drain that outlasts it is stuck. */
+const DRAIN_DEADLINE_MS = 60_000;
+
+/** Where each thread of a process waits (name, kernel wait channel and stack): tells a stuck syscall from a stuck event loop. */
+function threadWaits(pid: number): string {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      return `(${(error as Error).message})`;
+    }
+  };
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch (error) {
+    return `(${(error as Error).message})`;
+  }
+  return tasks.map((tid) => `${tid} ${read(`/proc/${pid}/task/${tid}/comm`)} wchan=${read(`/proc/${pid}/task/${tid}/wchan`)}\n${read(`/proc/${pid}/task/${tid}/stack`)}`).join('\n');
+}
 
 /**
  * The capture adapter running in a child process inside the lab's node namespace
@@ -71,8 +93,20 @@ export class CaptureAgent {
     return this.child.pid!;
   }
 
-  drain(): Promise<AgentDrain> {
-    return this.request('drain') as Promise<AgentDrain>;
+  /** Drains the agent; a drain stuck past DRAIN_DEADLINE_MS fails with where the agent's threads wait. */
+  async drain(): Promise<AgentDrain> {
+    let deadline: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => {
+        const logs = JSON.stringify(this.logs.slice(-10));
+        reject(new Error(`drain still running after ${DRAIN_DEADLINE_MS} ms; agent threads:\n${threadWaits(this.pid)}\nlast logs: ${logs}`));
+      }, DRAIN_DEADLINE_MS);
+    });
+    try {
+      return (await Promise.race([this.request('drain'), stuck])) as AgentDrain;
+    } finally {
+      clearTimeout(deadline);
+    }
   }
 
   health(): Promise<ComponentHealth> {
