@@ -23,11 +23,11 @@ async function main(): Promise<void> {
   const capture = new native.FlowCapture({ entriesPerMap: entries });
   await capture.load();
   await capture.attach({ interfaceIndex, mode: capture.tcxSupported() ? 'tcx' : 'tc' });
-  const decoder = new FlowBufferDecoder();
+  const steadyDecoder = new FlowBufferDecoder();
   const name = () => interfaceName;
   console.log(JSON.stringify({ ready: true }));
   const limits = { idleTimeoutMs: 600_000, activeTimeoutMs: 600_000, endLingerMs: 1000, maxFlows: 1_000_000 };
-  const steadyTable = new FlowTable(limits);
+  const steadyTable = new FlowTable(limits, steadyDecoder.flowNumbers);
   // The main thread's GC pauses; observers hear of them asynchronously, so each drain collects its own afterwards.
   const gcPauses: Array<{ startTime: number; duration: number; major: boolean }> = [];
   new PerformanceObserver((list) => {
@@ -37,7 +37,9 @@ async function main(): Promise<void> {
     }
   }).observe({ entryTypes: ['gc'] });
   for await (const mode of createInterface({ input: process.stdin })) {
-    const table = mode === 'existing' ? steadyTable : new FlowTable(limits);
+    // Every flow new: a fresh decoder too, since its flow numbering holds the keys of the flows the agent holds.
+    const decoder = mode === 'existing' ? steadyDecoder : new FlowBufferDecoder();
+    const table = mode === 'existing' ? steadyTable : new FlowTable(limits, decoder.flowNumbers);
     let flows = 0;
     let mergeMs = 0;
     const start = performance.now();

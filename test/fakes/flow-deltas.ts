@@ -1,4 +1,4 @@
-import { FlowDirection, flowKeyId, IpProtocol, type FlowKey } from '../../src/domain/flow/flow-key.js';
+import { FlowDirection, IpProtocol, type FlowKey } from '../../src/domain/flow/flow-key.js';
 import type { FlowDelta } from '../../src/domain/flow/flow-observation.js';
 
 /** A TCP/IPv4 key observed as ingress on interface 7 ("veth-a"); override any field. */
@@ -19,13 +19,32 @@ export function flowKey(overrides: Partial<FlowKey> = {}): FlowKey {
   };
 }
 
+/** A string equal for equal keys and different otherwise. */
+export function flowKeyId(key: FlowKey): string {
+  return `${key.sourceAddress}|${key.destinationAddress}|${key.sourcePort}|${key.destinationPort}|${key.protocol}|${key.icmpType}|${key.icmpCode}|${key.vlanId}|${key.interfaceIndex}|${key.direction}`;
+}
+
+/**
+ * The fakes' flow numbering: one number per distinct key for the life of the test
+ * process, never given to another key, so a released number coming back means the
+ * same key (which the flow table must treat as a new flow).
+ */
+const fakeFlowNumbers = new Map<string, number>();
+
+export function fakeFlowNumber(key: FlowKey): number {
+  const id = flowKeyId(key);
+  let number = fakeFlowNumbers.get(id);
+  if (number === undefined) fakeFlowNumbers.set(id, (number = fakeFlowNumbers.size));
+  return number;
+}
+
 /** A delta of `packets` 100-byte packets between firstMs and lastMs. */
-export function flowDelta(overrides: Partial<Omit<FlowDelta, 'keyId'>> = {}): FlowDelta {
+export function flowDelta(overrides: Partial<FlowDelta> = {}): FlowDelta {
   const packets = overrides.packets ?? 1;
   const key = overrides.key ?? flowKey();
   return {
     key,
-    keyId: flowKeyId(key),
+    flowNumber: fakeFlowNumber(key),
     interfaceName: 'veth-a',
     packets,
     octets: packets * 100,

@@ -7,6 +7,8 @@ export class InMemoryFlowSource extends FlowSourcePort {
   private pending: FlowDelta[][] = [];
   private pendingDrops = new Map<string, number>();
   drains = 0;
+  /** Flow numbers the flow table gave back, in order. */
+  readonly releasedNumbers: number[] = [];
   failNextDrain: Error | undefined;
   ready = true;
 
@@ -38,6 +40,10 @@ export class InMemoryFlowSource extends FlowSourcePort {
     this.pendingDrops = new Map();
     for (const batch of batches) consume(batch);
     return { entries: batches.reduce((sum, batch) => sum + batch.length, 0), capacity: 1024, drops };
+  }
+
+  release(flowNumber: number): void {
+    this.releasedNumbers.push(flowNumber);
   }
 
   health(): ComponentHealth {

@@ -5,7 +5,7 @@ import { FlowSourcePort } from '../../src/application/ports/flow-source.port.js'
 import { MetadataPort } from '../../src/application/ports/metadata.port.js';
 import { SystemClockModule } from '../../src/adapters/clock/system-clock.adapter.js';
 import { FixedMetadata } from '../fakes/fixed-metadata.fake.js';
-import { flowDelta, flowKey } from '../fakes/flow-deltas.js';
+import { fakeFlowNumber, flowDelta, flowKey } from '../fakes/flow-deltas.js';
 import { InMemoryFlowSource } from '../fakes/in-memory-flow-source.fake.js';
 import { portModule } from '../fakes/port-module.js';
 import { RecordingFlowSink } from '../fakes/recording-flow-sink.fake.js';
@@ -57,6 +57,8 @@ describe('the application around fake adapters', () => {
     const toOutside = sink.exported.find((e) => e.flow.key.destinationAddress === '192.0.2.1')!;
     expect(toOutside.source).toEqual(client);
     expect(toOutside.destination).toBeUndefined();
+    // The table gave both flow numbers back to the source as it released the flows.
+    expect([...source.releasedNumbers].sort((x, y) => x - y)).toEqual([fakeFlowNumber(flowKey()), fakeFlowNumber(flowKey({ destinationAddress: '192.0.2.1' }))].sort((x, y) => x - y));
 
     const metrics = await (await fetch(running.metricsUrl)).text();
     expect(metrics).toContain('ebpf_netflow_flows_processed_total{status="success"} 2');

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const close = () => (closing ??= app.close().then(() => process.exit(0)));
   process.on('SIGTERM', () => void close());
 
-  const commands: Record<string, () => Promise<unknown> | unknown> = {
+  const commands: Record<string, (argument: unknown) => Promise<unknown> | unknown> = {
     drain: async () => {
       const deltas: FlowDelta[] = [];
       const drain = await source.drain((batch) => {
@@ -67,12 +67,15 @@ async function main(): Promise<void> {
       return { ...drain, deltas, drops: Object.fromEntries(drain.drops) };
     },
     health: () => source.health(),
+    release: (flowNumbers) => {
+      for (const flowNumber of flowNumbers as number[]) source.release(flowNumber);
+    },
   };
   emit({ type: 'started', pid: process.pid });
   for await (const line of createInterface({ input: process.stdin })) {
-    const { id, command } = JSON.parse(line) as { id: number; command: string };
+    const { id, command, argument } = JSON.parse(line) as { id: number; command: string; argument: unknown };
     try {
-      emit({ type: 'reply', id, result: await commands[command]() });
+      emit({ type: 'reply', id, result: await commands[command](argument) });
     } catch (error) {
       emit({ type: 'reply', id, error: (error as Error).message });
     }

@@ -113,6 +113,11 @@ export class CaptureAgent {
     return this.request('health') as Promise<ComponentHealth>;
   }
 
+  /** Gives flow numbers back to the agent's source, as the flow table does when it lets go of flows. */
+  async release(flowNumbers: readonly number[]): Promise<void> {
+    await this.request('release', flowNumbers);
+  }
+
   /** Polls health until ready (or throws with the last reason). */
   async waitUntilReady(timeoutMs = 30_000): Promise<ComponentHealth> {
     const deadline = Date.now() + timeoutMs;
@@ -142,11 +147,11 @@ export class CaptureAgent {
     return { code, signal: exitSignal };
   }
 
-  private request(command: string): Promise<unknown> {
+  private request(command: string, argument?: unknown): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolvePromise, reject) => {
       this.pending.set(id, (reply) => (reply.error !== undefined ? reject(new Error(reply.error)) : resolvePromise(reply.result)));
-      this.child.stdin!.write(`${JSON.stringify({ id, command })}\n`);
+      this.child.stdin!.write(`${JSON.stringify({ id, command, argument })}\n`);
     });
   }
 }

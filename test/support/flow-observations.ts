@@ -1,4 +1,4 @@
-import { flowKeyId } from '../../src/domain/flow/flow-key.js';
+import { flowKeyId } from '../fakes/flow-deltas.js';
 import type { FlowDelta } from '../../src/domain/flow/flow-observation.js';
 import type { ExpectedFlow } from '../lab/traffic.js';
 import type { CaptureAgent } from './capture-agent.js';

@@ -3,11 +3,19 @@ import { FlowEndReason } from '../../src/domain/flow/flow-record.js';
 import { TcpFlag } from '../../src/domain/flow/flow-observation.js';
 import { flowDelta, flowKey } from '../fakes/flow-deltas.js';
 
+/** The table's source-side numbering: records what the table gives back. */
+class ReleasedNumbers {
+  readonly numbers: number[] = [];
+  release(flowNumber: number): void {
+    this.numbers.push(flowNumber);
+  }
+}
+
 const limits: FlowTableLimits = { idleTimeoutMs: 15_000, activeTimeoutMs: 60_000, endLingerMs: 1_000, maxFlows: 100 };
 
 describe('FlowTable', () => {
   it('merges deltas of one key: sums counts, widens the time span, ORs the flags', () => {
-    const table = new FlowTable(limits);
+    const table = new FlowTable(limits, new ReleasedNumbers());
     table.merge([
       flowDelta({ packets: 2, firstMs: 1_000, lastMs: 1_500, tcpFlags: TcpFlag.Syn }),
       flowDelta({ packets: 3, firstMs: 2_000, lastMs: 2_400, tcpFlags: TcpFlag.Ack | TcpFlag.Psh }),
@@ -27,7 +35,7 @@ describe('FlowTable', () => {
   });
 
   it('keeps keys that differ in any field apart (direction, interface, VLAN, ICMP code)', () => {
-    const table = new FlowTable(limits);
+    const table = new FlowTable(limits, new ReleasedNumbers());
     table.merge([
       flowDelta(),
       flowDelta({ key: flowKey({ direction: 1 }) }),
@@ -40,7 +48,7 @@ describe('FlowTable', () => {
   });
 
   it('releases a flow idle for the idle timeout with end reason 1, not a moment before', () => {
-    const table = new FlowTable(limits);
+    const table = new FlowTable(limits, new ReleasedNumbers());
     table.merge([flowDelta({ firstMs: 1_000, lastMs: 5_000 })]);
     expect(table.expire(5_000 + limits.idleTimeoutMs - 1)).toEqual([]);
     const released = table.expire(5_000 + limits.idleTimeoutMs);
@@ -49,7 +57,7 @@ describe('FlowTable', () => {
   });
 
   it('releases a long-lived flow every active timeout (reason 2); later packets start a new record', () => {
-    const table = new FlowTable(limits);
+    const table = new FlowTable(limits, new ReleasedNumbers());
     // Packets every 10 s keep the flow from going idle.
     for (let t = 0; t < 60_000; t += 10_000) {
       table.merge([flowDelta({ firstMs: t, lastMs: t + 5_000 })]);
@@ -63,7 +71,7 @@ describe('FlowTable', () => {
   });
 
   it('treats equal idle and active timeouts as valid: idle wins when both are due', () => {
-    const table = new FlowTable({ ...limits, idleTimeoutMs: 1_000, activeTimeoutMs: 1_000 });
+    const table = new FlowTable({ ...limits, idleTimeoutMs: 1_000, activeTimeoutMs: 1_000 }, new ReleasedNumbers());
     table.merge([flowDelta({ firstMs: 0, lastMs: 0 })]);
     expect(table.expire(1_000).map((r) => r.endReason)).toEqual([FlowEndReason.IdleTimeout]);
   });
@@ -72,7 +80,7 @@ describe('FlowTable', () => {
     ['FIN', TcpFlag.Fin | TcpFlag.Ack],
     ['RST', TcpFlag.Rst],
   ])('ends a flow after %s plus the linger, absorbing the last ACK (reason 3)', (_name, endingFlags) => {
-    const table = new FlowTable(limits);
+    const table = new FlowTable(limits, new ReleasedNumbers());
     table.merge([flowDelta({ packets: 5, firstMs: 0, lastMs: 2_000, tcpFlags: TcpFlag.Syn | endingFlags })]);
     expect(table.expire(2_000 + limits.endLingerMs - 1)).toEqual([]);
     // The final ACK arrives during the linger and joins the same record.
@@ -83,13 +91,13 @@ describe('FlowTable', () => {
   });
 
   it('with a linger of 0 ends a flow on the first expiry after FIN', () => {
-    const table = new FlowTable({ ...limits, endLingerMs: 0 });
+    const table = new FlowTable({ ...limits, endLingerMs: 0 }, new ReleasedNumbers());
     table.merge([flowDelta({ firstMs: 0, lastMs: 100, tcpFlags: TcpFlag.Fin })]);
     expect(table.expire(100).map((r) => r.endReason)).toEqual([FlowEndReason.EndOfFlow]);
   });
 
   it('when full, releases the oldest flow early with reason 5 and keeps the newest', () => {
-    const table = new FlowTable({ ...limits, maxFlows: 2 });
+    const table = new FlowTable({ ...limits, maxFlows: 2 }, new ReleasedNumbers());
     const first = table.merge([flowDelta({ key: flowKey({ sourcePort: 1 }) }), flowDelta({ key: flowKey({ sourcePort: 2 }) })]);
     expect(first.released).toEqual([]);
     const { released } = table.merge([flowDelta({ key: flowKey({ sourcePort: 3 }) })]);
@@ -100,13 +108,13 @@ describe('FlowTable', () => {
   });
 
   it('does not count an update of an existing flow against the bound', () => {
-    const table = new FlowTable({ ...limits, maxFlows: 1 });
+    const table = new FlowTable({ ...limits, maxFlows: 1 }, new ReleasedNumbers());
     table.merge([flowDelta()]);
     expect(table.merge([flowDelta()]).released).toEqual([]);
   });
 
   it('refuses malformed deltas and reports them by defect, merging the rest', () => {
-    const table = new FlowTable(limits);
+    const table = new FlowTable(limits, new ReleasedNumbers());
     const { merged, rejected } = table.merge([
       flowDelta({ packets: 0 }),
       flowDelta({ packets: 1.5 }),
@@ -122,14 +130,58 @@ describe('FlowTable', () => {
   });
 
   it('releases everything at shutdown with reason 4 and empties the table', () => {
-    const table = new FlowTable(limits);
+    const table = new FlowTable(limits, new ReleasedNumbers());
     table.merge([flowDelta({ key: flowKey({ sourcePort: 1 }) }), flowDelta({ key: flowKey({ sourcePort: 2 }) })]);
     const released = table.releaseAll();
     expect(released.map((r) => r.endReason)).toEqual([FlowEndReason.ForcedEnd, FlowEndReason.ForcedEnd]);
     expect(table.size).toBe(0);
   });
 
+  it('gives each number back to the source as it lets go of the flow: expiry, a full table, shutdown', () => {
+    const numbering = new ReleasedNumbers();
+    const table = new FlowTable({ ...limits, maxFlows: 3 }, numbering);
+    const delta = (sourcePort: number, flowNumber: number, lastMs = 1_000) => ({ ...flowDelta({ key: flowKey({ sourcePort }), firstMs: 0, lastMs }), flowNumber });
+    table.merge([delta(1, 10), delta(2, 11, 20_000), delta(3, 12, 20_000)]);
+    expect(numbering.numbers).toEqual([]);
+    expect(table.expire(16_000).map((record) => record.key.sourcePort)).toEqual([1]);
+    expect(numbering.numbers).toEqual([10]);
+    // Number 10 back from the source for another key: a new flow, not flow 1's counts.
+    table.merge([delta(4, 10, 20_000), delta(5, 13, 20_000)]);
+    expect(numbering.numbers).toEqual([10, 11]);
+    expect(table.releaseAll().map((record) => [record.key.sourcePort, record.packets])).toEqual([
+      [3, 1],
+      [4, 1],
+      [5, 1],
+    ]);
+    expect(numbering.numbers).toEqual([10, 11, 12, 10, 13]);
+  });
+
+  it('expires flows in the order they arrived, and keeps that order when some leave from the middle', () => {
+    const table = new FlowTable(limits, new ReleasedNumbers());
+    const ports = [1, 2, 3, 4, 5];
+    table.merge(ports.map((sourcePort) => flowDelta({ key: flowKey({ sourcePort }), firstMs: 0, lastMs: sourcePort % 2 === 0 ? 1_000 : 30_000 })));
+    expect(table.expire(16_000).map((record) => record.key.sourcePort)).toEqual([2, 4]);
+    table.merge([flowDelta({ key: flowKey({ sourcePort: 6 }), firstMs: 0, lastMs: 30_000 })]);
+    expect(table.releaseAll().map((record) => record.key.sourcePort)).toEqual([1, 3, 5, 6]);
+  });
+
+  it('refuses a delta without a usable flow number, and gives back the number of a refused delta it does not hold', () => {
+    const numbering = new ReleasedNumbers();
+    const table = new FlowTable(limits, numbering);
+    const { rejected } = table.merge([
+      { ...flowDelta(), flowNumber: -1 },
+      { ...flowDelta(), flowNumber: 1.5 },
+      { ...flowDelta(), flowNumber: 2 ** 31 },
+      { ...flowDelta({ packets: 0 }), flowNumber: 7 },
+      { ...flowDelta(), flowNumber: 8 },
+      { ...flowDelta({ packets: 0 }), flowNumber: 8 },
+    ]);
+    expect(Object.fromEntries(rejected)).toEqual({ flowNumber: 3, packets: 2 });
+    expect(numbering.numbers).toEqual([7]);
+    expect(table.size).toBe(1);
+  });
+
   it('rejects a bound below one', () => {
-    expect(() => new FlowTable({ ...limits, maxFlows: 0 })).toThrow(RangeError);
+    expect(() => new FlowTable({ ...limits, maxFlows: 0 }, new ReleasedNumbers())).toThrow(RangeError);
   });
 });

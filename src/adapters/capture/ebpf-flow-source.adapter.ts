@@ -147,6 +147,10 @@ export class EbpfFlowSource extends FlowSourcePort implements OnModuleInit, OnMo
     return { entries, capacity: header.capacity, drops };
   }
 
+  release(flowNumber: number): void {
+    this.decoder.flowNumbers.release(flowNumber);
+  }
+
   health(): ComponentHealth {
     const nowMs = Date.now();
     const details = {

@@ -2,6 +2,7 @@ import type { FlowDirection, FlowKey } from '../../domain/flow/flow-key.js';
 import type { FlowDelta } from '../../domain/flow/flow-observation.js';
 import { NATIVE_LAYOUT as L } from './native-layout.js';
 import { formatIpv6 } from '../net/ipv6-text.js';
+import { KernelFlowNumbers } from './kernel-flow-numbers.js';
 
 export interface DecodedDrain {
   /** One delta per drained record, decoded while it is iterated (see DrainedDeltas). */
@@ -42,10 +43,12 @@ const TCP_FLAGS = L.countsTcpFlags;
 
 /**
  * Decodes the addon's packed drain batches (see native-layout.ts) into FlowDelta
- * objects. Formatting addresses is the expensive part of a key, so their text is
- * cached by bytes (a node sees the same few hundred addresses again and again).
+ * objects, numbering each record's key (KernelFlowNumbers). Formatting addresses
+ * is the expensive part of a key, so their text is cached by bytes (a node sees
+ * the same few hundred addresses again and again).
  */
 export class FlowBufferDecoder {
+  readonly flowNumbers = new KernelFlowNumbers();
   private readonly ipv4Text = new AddressTextCache((bytes) => `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`);
   private readonly ipv6Text = new AddressTextCache(formatIpv6);
 
@@ -88,7 +91,9 @@ export class FlowBufferDecoder {
 /**
  * The records of one drain batch as deltas, decoded one at a time as they are
  * iterated (every iteration decodes afresh): merged one by one, no delta outlives
- * its merge, so 100k records do not sit in the young generation all at once.
+ * its merge, so 100k records do not sit in the young generation all at once. A
+ * record's key is numbered when the record is reached, after the flow table has
+ * merged (and possibly released) every record before it.
  */
 export class DrainedDeltas implements Iterable<FlowDelta> {
   constructor(
@@ -112,7 +117,7 @@ export class DrainedDeltas implements Iterable<FlowDelta> {
     return new DrainedDelta(
       this,
       keyStart,
-      keyIdentity(view, keyStart),
+      this.decoder.flowNumbers.numberOf(view, keyStart),
       this.interfaceName(view.getUint32(keyStart + INTERFACE_INDEX, true)),
       readUint64(view, counts + PACKETS),
       readUint64(view, counts + IP_OCTETS),
@@ -141,7 +146,7 @@ class DrainedDelta implements FlowDelta {
   constructor(
     records: DrainedDeltas,
     keyStart: number,
-    readonly keyId: string,
+    readonly flowNumber: number,
     readonly interfaceName: string,
     readonly packets: number,
     readonly octets: number,
@@ -190,42 +195,6 @@ class AddressTextCache {
     this.texts[slot] = text;
     return text;
   }
-}
-
-/**
- * The identity of the key at `start` (FlowDelta.keyId): exactly the fields its
- * FlowKey is decoded from, as 16-bit character codes. Few characters matter: V8
- * hashes a Map key character by character, so these 12 (IPv4) or 24 (IPv6)
- * characters hash 2–4 times faster than the 48 key bytes as one-byte text. IPv4
- * and IPv6 identities differ in length, so they never collide.
- */
-function keyIdentity(view: DataView, start: number): string {
-  const sourcePort = view.getUint16(start + SOURCE_PORT, true);
-  const destinationPort = view.getUint16(start + DESTINATION_PORT, true);
-  const interfaceLow = view.getUint16(start + INTERFACE_INDEX, true);
-  const interfaceHigh = view.getUint16(start + INTERFACE_INDEX + 2, true);
-  const vlanId = view.getUint16(start + VLAN_ID, true);
-  const ipVersion = view.getUint8(start + IP_VERSION);
-  const protocolAndVersion = (view.getUint8(start + PROTOCOL) << 8) | ipVersion;
-  const icmpTypeAndCode = (view.getUint8(start + ICMP_TYPE) << 8) | view.getUint8(start + ICMP_CODE);
-  const direction = view.getUint8(start + DIRECTION);
-  const source = start + SOURCE_ADDRESS;
-  const destination = start + DESTINATION_ADDRESS;
-  if (ipVersion === 4) {
-    // An IPv4 key's address is the last 4 of its 16 bytes (::ffff:a.b.c.d).
-    return String.fromCharCode(
-      view.getUint16(source + 12, true), view.getUint16(source + 14, true),
-      view.getUint16(destination + 12, true), view.getUint16(destination + 14, true),
-      sourcePort, destinationPort, interfaceLow, interfaceHigh, vlanId, protocolAndVersion, icmpTypeAndCode, direction,
-    );
-  }
-  return String.fromCharCode(
-    view.getUint16(source, true), view.getUint16(source + 2, true), view.getUint16(source + 4, true), view.getUint16(source + 6, true),
-    view.getUint16(source + 8, true), view.getUint16(source + 10, true), view.getUint16(source + 12, true), view.getUint16(source + 14, true),
-    view.getUint16(destination, true), view.getUint16(destination + 2, true), view.getUint16(destination + 4, true), view.getUint16(destination + 6, true),
-    view.getUint16(destination + 8, true), view.getUint16(destination + 10, true), view.getUint16(destination + 12, true), view.getUint16(destination + 14, true),
-    sourcePort, destinationPort, interfaceLow, interfaceHigh, vlanId, protocolAndVersion, icmpTypeAndCode, direction,
-  );
 }
 
 /** Counters stay far below 2^53 between drains; timestamps lose only sub-microsecond precision. */

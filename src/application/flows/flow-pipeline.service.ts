@@ -27,12 +27,13 @@ export class FlowPipeline {
     private readonly clock: ClockPort,
     readonly stats: PipelineStats,
   ) {
-    this.table = new FlowTable({
+    const limits = {
       idleTimeoutMs: config.flows.idleTimeoutSeconds * 1000,
       activeTimeoutMs: config.flows.activeTimeoutSeconds * 1000,
       endLingerMs: config.flows.endLingerSeconds * 1000,
       maxFlows: config.flows.maxFlows,
-    });
+    };
+    this.table = new FlowTable(limits, source);
   }
 
   get tableSize(): number {

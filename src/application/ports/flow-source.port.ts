@@ -1,4 +1,4 @@
-import type { FlowDelta } from '../../domain/flow/flow-observation.js';
+import type { FlowDelta, FlowNumbering } from '../../domain/flow/flow-observation.js';
 import type { ComponentHealth } from './component-health.js';
 
 /** Losses the source counted since the previous drain, by reason (e.g. "map_full"). */
@@ -19,9 +19,15 @@ export interface FlowDrain {
   readonly drops: SourceDrops;
 }
 
-/** Where flow observations come from: each drain hands over what was counted since the last one. */
-export abstract class FlowSourcePort {
+/**
+ * Where flow observations come from: each drain hands over what was counted since
+ * the last one. The source numbers its flows (FlowDelta.flowNumber) for the flow
+ * table, which gives each number back through release() when it lets go of the flow.
+ */
+export abstract class FlowSourcePort implements FlowNumbering {
   /** Hands the deltas counted since the last drain to `consume`, in one or more batches, then resolves. */
   abstract drain(consume: DeltaConsumer): Promise<FlowDrain>;
+  /** The flow table no longer holds this flow: from now on its number may go to another key. */
+  abstract release(flowNumber: number): void;
   abstract health(): ComponentHealth;
 }

@@ -26,11 +26,6 @@ export interface FlowKey {
 
 export const IpProtocol = { Icmp: 1, Tcp: 6, Udp: 17, Icmpv6: 58, Sctp: 132 } as const;
 
-/** A string that is equal for equal keys: a FlowDelta.keyId for sources that have no key encoding of their own. */
-export function flowKeyId(key: FlowKey): string {
-  return `${key.sourceAddress}|${key.destinationAddress}|${key.sourcePort}|${key.destinationPort}|${key.protocol}|${key.icmpType}|${key.icmpCode}|${key.vlanId}|${key.interfaceIndex}|${key.direction}`;
-}
-
 export function isIcmp(protocol: number): boolean {
   return protocol === IpProtocol.Icmp || protocol === IpProtocol.Icmpv6;
 }

@@ -22,18 +22,28 @@ export interface FlowDelta extends FlowCounts {
   /** A source may decode it only when read: the flow table reads it only for a delta that starts a new flow. */
   readonly key: FlowKey;
   /**
-   * The key's identity: equal for equal keys, different otherwise; the flow table's
-   * map key. A source derives it from its own key encoding in one short flat string
-   * (the capture decoder: the kernel key's fields as 16-bit character codes), which
-   * hashes several times faster than one concatenated from the fields, since V8
-   * hashes Map keys character by character; flowKeyId(key) builds one from the fields.
+   * The flow's number at its source, the flow table's index: a non-negative
+   * integer, equal for the deltas of one key while the table holds that flow. The
+   * source gives a number to another key only after the table let go of it
+   * (FlowNumbering.release), so numbers stay dense and the table needs no hashing
+   * of its own (the capture source numbers kernel keys in a hash table of raw key
+   * words, a fraction of what a string-keyed Map costs).
    */
-  readonly keyId: string;
+  readonly flowNumber: number;
   readonly interfaceName: string;
 }
 
+/** Whoever numbers the deltas (the source): told at once when the flow table lets go of a flow number. */
+export interface FlowNumbering {
+  release(flowNumber: number): void;
+}
+
+/** Flow numbers stay below 2^31: far above any table's size, and small integers in V8. */
+export const FLOW_NUMBER_LIMIT = 2 ** 31;
+
 /** Why a delta cannot be merged, or undefined when it is sound. */
 export function deltaDefect(delta: FlowDelta): string | undefined {
+  if (!Number.isInteger(delta.flowNumber) || delta.flowNumber < 0 || delta.flowNumber >= FLOW_NUMBER_LIMIT) return 'flowNumber';
   if (!Number.isSafeInteger(delta.packets) || delta.packets <= 0) return 'packets';
   if (!Number.isSafeInteger(delta.octets) || delta.octets < 0) return 'octets';
   if (!Number.isSafeInteger(delta.layer2Octets) || delta.layer2Octets < delta.octets) return 'layer2Octets';
