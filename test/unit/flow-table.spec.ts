@@ -171,7 +171,7 @@ describe('FlowTable', () => {
     const { rejected } = table.merge([
       { ...flowDelta(), flowNumber: -1 },
       { ...flowDelta(), flowNumber: 1.5 },
-      { ...flowDelta(), flowNumber: 2 ** 31 },
+      { ...flowDelta(), flowNumber: 2 ** 24 },
       { ...flowDelta({ packets: 0 }), flowNumber: 7 },
       { ...flowDelta(), flowNumber: 8 },
       { ...flowDelta({ packets: 0 }), flowNumber: 8 },
@@ -179,6 +179,17 @@ describe('FlowTable', () => {
     expect(Object.fromEntries(rejected)).toEqual({ flowNumber: 3, packets: 2 });
     expect(numbering.numbers).toEqual([7]);
     expect(table.size).toBe(1);
+  });
+
+  it('keeps every flow\'s counts apart as its index grows past its first size, numbers in any order', () => {
+    const table = new FlowTable({ ...limits, maxFlows: 10_000 }, new ReleasedNumbers());
+    const numbers = Array.from({ length: 5_000 }, (_, index) => (index * 7_919) % 5_000);
+    const delta = (flowNumber: number, packets: number) => ({ ...flowDelta({ key: flowKey({ sourcePort: flowNumber }), packets, firstMs: 0, lastMs: 0 }), flowNumber });
+    table.merge(numbers.map((flowNumber) => delta(flowNumber, 1)));
+    table.merge(numbers.map((flowNumber) => delta(flowNumber, flowNumber + 1)));
+    const released = table.releaseAll();
+    expect(released.map((record) => record.key.sourcePort)).toEqual(numbers);
+    expect(released.every((record) => record.packets === record.key.sourcePort + 2)).toBe(true);
   });
 
   it('rejects a bound below one', () => {

@@ -2,6 +2,9 @@ import { NATIVE_LAYOUT } from './native-layout.js';
 
 /** 32-bit words in a kernel flow key (struct flow_key, zeroed before it is filled: its every byte is the key's). */
 const KEY_WORDS = NATIVE_LAYOUT.keySize / 4;
+/** Each number's key words and then its hash, in one 64-byte line: a lookup that finds its key reads that line and its slot. */
+const LINE_WORDS = 16;
+const HASH = KEY_WORDS;
 /** Marks an empty hash slot; a slot otherwise holds a flow number. */
 const EMPTY = -1;
 const INITIAL_NUMBERS = 1024;
@@ -15,13 +18,12 @@ const INITIAL_NUMBERS = 1024;
  * stay dense (the flow table indexes an array with them).
  *
  * Size: as many numbers as the flow table holds plus one drain's new flows (the
- * table releases before it inserts when full), 48 bytes of key, a hash and two
- * slots each.
+ * table releases before it inserts when full), 64 bytes (key and hash) and two
+ * 4-byte slots each.
  */
 export class KernelFlowNumbers {
   private slots = new Int32Array(2 * INITIAL_NUMBERS).fill(EMPTY);
-  private keyWords = new Int32Array(INITIAL_NUMBERS * KEY_WORDS);
-  private hashes = new Int32Array(INITIAL_NUMBERS);
+  private lines = new Int32Array(INITIAL_NUMBERS * LINE_WORDS);
   /** Released numbers, the last released on top. */
   private released = new Int32Array(INITIAL_NUMBERS);
   private releasedCount = 0;
@@ -47,16 +49,16 @@ export class KernelFlowNumbers {
     }
     hash = Math.imul(hash ^ (hash >>> 13), 0x85ebca6b);
     hash ^= hash >>> 16;
-    const { slots, keyWords } = this;
+    const { slots, lines } = this;
     const mask = slots.length - 1;
     let slot = hash & mask;
     for (let number = slots[slot]; number !== EMPTY; number = slots[slot]) {
-      if (this.hashes[number] === hash && sameKey(keyWords, number * KEY_WORDS, words)) return number;
+      if (lines[number * LINE_WORDS + HASH] === hash && sameKey(lines, number * LINE_WORDS, words)) return number;
       slot = (slot + 1) & mask;
     }
     const number = this.take();
-    this.keyWords.set(words, number * KEY_WORDS);
-    this.hashes[number] = hash;
+    this.lines.set(words, number * LINE_WORDS);
+    this.lines[number * LINE_WORDS + HASH] = hash;
     if (2 * (this.held + 1) > slots.length) this.growSlots(number);
     else slots[slot] = number;
     this.held++;
@@ -68,7 +70,7 @@ export class KernelFlowNumbers {
     const slots = this.slots;
     const mask = slots.length - 1;
     if (!(number >= 0 && number < this.issued)) return;
-    let slot = this.hashes[number] & mask;
+    let slot = this.hashOf(number) & mask;
     while (slots[slot] !== number) {
       if (slots[slot] === EMPTY) return;
       slot = (slot + 1) & mask;
@@ -82,11 +84,12 @@ export class KernelFlowNumbers {
   private take(): number {
     if (this.releasedCount > 0) return this.released[--this.releasedCount];
     const number = this.issued++;
-    if (number === this.hashes.length) {
-      this.hashes = grown(this.hashes, 2 * number);
-      this.keyWords = grown(this.keyWords, 2 * number * KEY_WORDS);
-    }
+    if (number * LINE_WORDS === this.lines.length) this.lines = grown(this.lines, 2 * this.lines.length);
     return number;
+  }
+
+  private hashOf(number: number): number {
+    return this.lines[number * LINE_WORDS + HASH];
   }
 
   /**
@@ -99,7 +102,7 @@ export class KernelFlowNumbers {
     const mask = slots.length - 1;
     slots[hole] = EMPTY;
     for (let slot = (hole + 1) & mask; slots[slot] !== EMPTY; slot = (slot + 1) & mask) {
-      const home = this.hashes[slots[slot]] & mask;
+      const home = this.hashOf(slots[slot]) & mask;
       const homeBetweenHoleAndSlot = hole <= slot ? hole < home && home <= slot : hole < home || home <= slot;
       if (homeBetweenHoleAndSlot) continue;
       slots[hole] = slots[slot];
@@ -114,7 +117,7 @@ export class KernelFlowNumbers {
     const slots = new Int32Array(2 * previous.length).fill(EMPTY);
     const mask = slots.length - 1;
     const place = (number: number) => {
-      let slot = this.hashes[number] & mask;
+      let slot = this.hashOf(number) & mask;
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
       slots[slot] = number;
     };
@@ -124,8 +127,8 @@ export class KernelFlowNumbers {
   }
 }
 
-function sameKey(keyWords: Int32Array, base: number, words: Int32Array): boolean {
-  for (let index = 0; index < KEY_WORDS; index++) if (keyWords[base + index] !== words[index]) return false;
+function sameKey(lines: Int32Array, base: number, words: Int32Array): boolean {
+  for (let index = 0; index < KEY_WORDS; index++) if (lines[base + index] !== words[index]) return false;
   return true;
 }
 

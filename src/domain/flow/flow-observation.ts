@@ -38,8 +38,12 @@ export interface FlowNumbering {
   release(flowNumber: number): void;
 }
 
-/** Flow numbers stay below 2^31: far above any table's size, and small integers in V8. */
-export const FLOW_NUMBER_LIMIT = 2 ** 31;
+/**
+ * Flow numbers stay below 2^24: a source numbers densely (at most the flows the
+ * table holds plus one drain's new ones, and tables hold at most 10 M), and the
+ * table sizes its index by the highest number it has seen.
+ */
+export const FLOW_NUMBER_LIMIT = 2 ** 24;
 
 /** Why a delta cannot be merged, or undefined when it is sound. */
 export function deltaDefect(delta: FlowDelta): string | undefined {

@@ -22,22 +22,23 @@ export interface MergeResult {
   readonly rejected: ReadonlyMap<string, number>;
 }
 
-interface FlowEntry {
-  readonly flowNumber: number;
-  readonly key: FlowKey;
-  readonly interfaceName: string;
-  packets: number;
-  octets: number;
-  layer2Octets: number;
-  firstMs: number;
-  lastMs: number;
-  tcpFlags: number;
-  /** Time of the first FIN or RST seen, which starts the end-of-flow linger. */
-  endSeenMs: number | undefined;
-  /** Neighbours in insertion order (oldest first), for releasing the oldest and for expiry. */
-  older: FlowEntry | undefined;
-  newer: FlowEntry | undefined;
-}
+/**
+ * Each flow's counters in one 64-byte line of a Float64Array, at flowNumber * 8:
+ * merging a delta into a held flow touches that line alone. Drains come in the
+ * kernel's hash order, not the order flows arrived in, so every flow touched is a
+ * cache miss; an object per flow (and a box per double field) cost several.
+ */
+const LINE = 8;
+const PACKETS = 0; // 0: no flow held under this number
+const OCTETS = 1;
+const LAYER2_OCTETS = 2;
+const FIRST_MS = 3;
+const LAST_MS = 4;
+const TCP_FLAGS = 5;
+/** Time of the first FIN or RST seen, which starts the end-of-flow linger; NaN before one. */
+const END_SEEN_MS = 6;
+const NONE = -1;
+const INITIAL_NUMBERS = 1024;
 
 const FLOW_ENDING_FLAGS = TcpFlag.Fin | TcpFlag.Rst;
 
@@ -49,13 +50,18 @@ const FLOW_ENDING_FLAGS = TcpFlag.Fin | TcpFlag.Rst;
  * source hears of every number the table lets go of, at once, so it never hands
  * out a number the table still holds. A released flow leaves the table; later
  * packets of the same key start a new record, so no record is ever emitted with
- * zero counts. Entries are also linked in insertion order: the oldest flow is the
- * first released when the table is full.
+ * zero counts. Flows are also linked in arrival order: the oldest is the first
+ * released when the table is full, and expiry visits them in that order.
  */
 export class FlowTable {
-  private readonly byNumber: Array<FlowEntry | undefined> = [];
-  private oldest: FlowEntry | undefined;
-  private newest: FlowEntry | undefined;
+  private counts = new Float64Array(INITIAL_NUMBERS * LINE);
+  /** Read only when a flow is released. */
+  private readonly keys: Array<FlowKey | undefined> = [];
+  private readonly interfaceNames: Array<string | undefined> = [];
+  private older = new Int32Array(INITIAL_NUMBERS).fill(NONE);
+  private newer = new Int32Array(INITIAL_NUMBERS).fill(NONE);
+  private oldest = NONE;
+  private newest = NONE;
   private count = 0;
 
   constructor(
@@ -82,23 +88,25 @@ export class FlowTable {
       if (defect !== undefined) {
         rejected.set(defect, (rejected.get(defect) ?? 0) + 1);
         // A number the table does not hold goes back to the source, or it would stay taken.
-        if (defect !== 'flowNumber' && this.byNumber[delta.flowNumber] === undefined) this.numbering.release(delta.flowNumber);
+        if (defect !== 'flowNumber' && !this.holds(delta.flowNumber)) this.numbering.release(delta.flowNumber);
         continue;
       }
       merged++;
-      const entry = this.byNumber[delta.flowNumber];
-      if (entry === undefined) {
-        if (this.count >= this.limits.maxFlows) released.push(this.release(this.oldest as FlowEntry, FlowEndReason.LackOfResources));
+      const number = delta.flowNumber;
+      if (!this.holds(number)) {
+        if (this.count >= this.limits.maxFlows) released.push(this.release(this.oldest, FlowEndReason.LackOfResources));
         this.insert(delta);
         continue;
       }
-      entry.packets += delta.packets;
-      entry.octets += delta.octets;
-      entry.layer2Octets += delta.layer2Octets;
-      entry.firstMs = Math.min(entry.firstMs, delta.firstMs);
-      entry.lastMs = Math.max(entry.lastMs, delta.lastMs);
-      entry.tcpFlags |= delta.tcpFlags;
-      if (entry.endSeenMs === undefined && delta.tcpFlags & FLOW_ENDING_FLAGS) entry.endSeenMs = delta.lastMs;
+      const counts = this.counts;
+      const line = number * LINE;
+      counts[line + PACKETS] += delta.packets;
+      counts[line + OCTETS] += delta.octets;
+      counts[line + LAYER2_OCTETS] += delta.layer2Octets;
+      if (delta.firstMs < counts[line + FIRST_MS]) counts[line + FIRST_MS] = delta.firstMs;
+      if (delta.lastMs > counts[line + LAST_MS]) counts[line + LAST_MS] = delta.lastMs;
+      counts[line + TCP_FLAGS] |= delta.tcpFlags;
+      if (delta.tcpFlags & FLOW_ENDING_FLAGS && Number.isNaN(counts[line + END_SEEN_MS])) counts[line + END_SEEN_MS] = delta.lastMs;
     }
     return { merged, released, rejected };
   }
@@ -107,14 +115,17 @@ export class FlowTable {
   expire(nowMs: number): FlowRecord[] {
     const released: FlowRecord[] = [];
     const { endLingerMs, idleTimeoutMs, activeTimeoutMs } = this.limits;
-    for (let entry = this.oldest; entry !== undefined; ) {
-      const next = entry.newer;
+    for (let number = this.oldest; number !== NONE; ) {
+      const next = this.newer[number];
+      const line = number * LINE;
+      const endSeenMs = this.counts[line + END_SEEN_MS];
       let reason: FlowEndReason | undefined;
-      if (entry.endSeenMs !== undefined && nowMs - entry.endSeenMs >= endLingerMs) reason = FlowEndReason.EndOfFlow;
-      else if (nowMs - entry.lastMs >= idleTimeoutMs) reason = FlowEndReason.IdleTimeout;
-      else if (nowMs - entry.firstMs >= activeTimeoutMs) reason = FlowEndReason.ActiveTimeout;
-      if (reason !== undefined) released.push(this.release(entry, reason));
-      entry = next;
+      // NaN (no FIN or RST yet) compares false.
+      if (nowMs - endSeenMs >= endLingerMs) reason = FlowEndReason.EndOfFlow;
+      else if (nowMs - this.counts[line + LAST_MS] >= idleTimeoutMs) reason = FlowEndReason.IdleTimeout;
+      else if (nowMs - this.counts[line + FIRST_MS] >= activeTimeoutMs) reason = FlowEndReason.ActiveTimeout;
+      if (reason !== undefined) released.push(this.release(number, reason));
+      number = next;
     }
     return released;
   }
@@ -122,51 +133,79 @@ export class FlowTable {
   /** Releases everything (shutdown): end reason 4, forced end. */
   releaseAll(): FlowRecord[] {
     const released: FlowRecord[] = [];
-    while (this.oldest !== undefined) released.push(this.release(this.oldest, FlowEndReason.ForcedEnd));
+    while (this.oldest !== NONE) released.push(this.release(this.oldest, FlowEndReason.ForcedEnd));
     return released;
   }
 
+  private holds(number: number): boolean {
+    return number * LINE < this.counts.length && this.counts[number * LINE + PACKETS] > 0;
+  }
+
   private insert(delta: FlowDelta): void {
-    const entry: FlowEntry = {
-      flowNumber: delta.flowNumber,
-      key: delta.key,
-      interfaceName: delta.interfaceName,
-      packets: delta.packets,
-      octets: delta.octets,
-      layer2Octets: delta.layer2Octets,
-      firstMs: delta.firstMs,
-      lastMs: delta.lastMs,
-      tcpFlags: delta.tcpFlags,
-      endSeenMs: delta.tcpFlags & FLOW_ENDING_FLAGS ? delta.lastMs : undefined,
-      older: this.newest,
-      newer: undefined,
-    };
-    if (this.newest === undefined) this.oldest = entry;
-    else this.newest.newer = entry;
-    this.newest = entry;
-    this.byNumber[delta.flowNumber] = entry;
+    const number = delta.flowNumber;
+    if (number >= this.older.length) this.grow(number);
+    const counts = this.counts;
+    const line = number * LINE;
+    counts[line + PACKETS] = delta.packets;
+    counts[line + OCTETS] = delta.octets;
+    counts[line + LAYER2_OCTETS] = delta.layer2Octets;
+    counts[line + FIRST_MS] = delta.firstMs;
+    counts[line + LAST_MS] = delta.lastMs;
+    counts[line + TCP_FLAGS] = delta.tcpFlags;
+    counts[line + END_SEEN_MS] = delta.tcpFlags & FLOW_ENDING_FLAGS ? delta.lastMs : Number.NaN;
+    this.keys[number] = delta.key;
+    this.interfaceNames[number] = delta.interfaceName;
+    this.older[number] = this.newest;
+    this.newer[number] = NONE;
+    if (this.newest === NONE) this.oldest = number;
+    else this.newer[this.newest] = number;
+    this.newest = number;
     this.count++;
   }
 
-  /** Takes the entry out of the table, gives its number back to the source, and makes its record. */
-  private release(entry: FlowEntry, endReason: FlowEndReason): FlowRecord {
-    if (entry.older === undefined) this.oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) this.newest = entry.older;
-    else entry.newer.older = entry.older;
-    this.byNumber[entry.flowNumber] = undefined;
-    this.count--;
-    this.numbering.release(entry.flowNumber);
-    return {
-      key: entry.key,
-      interfaceName: entry.interfaceName,
-      packets: entry.packets,
-      octets: entry.octets,
-      layer2Octets: entry.layer2Octets,
-      firstMs: entry.firstMs,
-      lastMs: entry.lastMs,
-      tcpFlags: entry.tcpFlags,
+  /** Takes the flow out of the table, gives its number back to the source, and makes its record. */
+  private release(number: number, endReason: FlowEndReason): FlowRecord {
+    const older = this.older[number];
+    const newer = this.newer[number];
+    if (older === NONE) this.oldest = newer;
+    else this.newer[older] = newer;
+    if (newer === NONE) this.newest = older;
+    else this.older[newer] = older;
+    const counts = this.counts;
+    const line = number * LINE;
+    const record: FlowRecord = {
+      key: this.keys[number] as FlowKey,
+      interfaceName: this.interfaceNames[number] as string,
+      packets: counts[line + PACKETS],
+      octets: counts[line + OCTETS],
+      layer2Octets: counts[line + LAYER2_OCTETS],
+      firstMs: counts[line + FIRST_MS],
+      lastMs: counts[line + LAST_MS],
+      tcpFlags: counts[line + TCP_FLAGS],
       endReason,
     };
+    counts[line + PACKETS] = 0;
+    this.keys[number] = undefined;
+    this.interfaceNames[number] = undefined;
+    this.count--;
+    this.numbering.release(number);
+    return record;
   }
+
+  /** Makes room for flow numbers up to `number` (sources number densely, so this doubles a few times at most). */
+  private grow(number: number): void {
+    let numbers = this.older.length;
+    while (numbers <= number) numbers *= 2;
+    const counts = new Float64Array(numbers * LINE);
+    counts.set(this.counts);
+    this.counts = counts;
+    this.older = grown(this.older, numbers);
+    this.newer = grown(this.newer, numbers);
+  }
+}
+
+function grown(links: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const larger = new Int32Array(length).fill(NONE);
+  larger.set(links);
+  return larger;
 }
