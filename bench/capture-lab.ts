@@ -29,6 +29,8 @@ export interface IperfResult {
   readonly receivedPackets: number;
   /** Receiver's goodput. */
   readonly bitsPerSecond: number;
+  /** Share of the machine's CPU time the hypervisor gave to other guests during the run (steal). */
+  readonly stolenShare: number;
 }
 
 const IPERF_PORT = 5201;
@@ -39,15 +41,29 @@ export async function iperf(lab: Lab, from: LabPod, to: LabPod, options: { secon
   // iperf3's banner is block-buffered on a pipe: wait for the listening socket instead.
   while ((await lab.exec(to.namespace, 'ss', ['-Hltn', `sport = :${IPERF_PORT}`])).trim() === '') await sleep(20);
   const mode = options.udpPayload === undefined ? [] : ['-u', '-l', String(options.udpPayload), '-b', '0'];
+  const ticksBefore = machineTicks();
   const output = await lab.exec(from.namespace, 'iperf3', ['-c', to.ipv4, '-B', from.ipv4, '-p', String(IPERF_PORT), '-t', String(options.seconds), '-J', ...mode]);
+  const stolenShare = stolenSince(ticksBefore);
   await exited(server);
   const report = JSON.parse(output);
   if (report.error !== undefined) throw new Error(`iperf3: ${report.error}`);
   const end = report.end;
   if (options.udpPayload !== undefined) {
-    return { seconds: end.sum.seconds, sentPackets: end.sum.packets, receivedPackets: end.sum.packets - end.sum.lost_packets, bitsPerSecond: end.sum.bits_per_second };
+    return { seconds: end.sum.seconds, sentPackets: end.sum.packets, receivedPackets: end.sum.packets - end.sum.lost_packets, bitsPerSecond: end.sum.bits_per_second, stolenShare };
   }
-  return { seconds: end.sum_received.seconds, sentPackets: 0, receivedPackets: 0, bitsPerSecond: end.sum_received.bits_per_second };
+  return { seconds: end.sum_received.seconds, sentPackets: 0, receivedPackets: 0, bitsPerSecond: end.sum_received.bits_per_second, stolenShare };
+}
+
+/** The machine's CPU time by state (the "cpu" line of /proc/stat, in clock ticks). */
+function machineTicks(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+}
+
+/** Steal ticks over all ticks since `before` (the 8th state is steal; guest time is already in user). */
+function stolenSince(before: readonly number[]): number {
+  const delta = machineTicks().map((ticks, index) => ticks - (before[index] ?? 0));
+  const total = delta.slice(0, 8).reduce((sum, ticks) => sum + ticks, 0);
+  return total === 0 ? 0 : delta[7] / total;
 }
 
 async function exited(child: ChildProcess): Promise<void> {

@@ -129,7 +129,10 @@ async function rateSection(): Promise<void> {
   const setups: Setup[] = ['none', 'empty program', 'exporter'];
   print(`## packet rate and throughput: ${setups.join(', ')} (the exporter: node dist/main.js, default attach; the empty program: clsact on both veths, the cost of any TC hook), ${ROUNDS} rounds of ${SECONDS} s, order rotated`);
   const emptyObject = buildEmptyProgram();
-  const results = Object.fromEntries(setups.map((setup) => [setup, { udpPps: [] as number[], tcpBps: [] as number[] }])) as Record<Setup, { udpPps: number[]; tcpBps: number[] }>;
+  const results = Object.fromEntries(setups.map((setup) => [setup, { udpPps: [] as number[], tcpBps: [] as number[], udpStolen: [] as number[] }])) as Record<
+    Setup,
+    { udpPps: number[]; tcpBps: number[]; udpStolen: number[] }
+  >;
   await withLab(async (lab, a, b) => {
     const collector = await startCollector(lab, COLLECTOR_PORT, () => undefined);
     try {
@@ -144,6 +147,7 @@ async function rateSection(): Promise<void> {
           await exporter?.stop();
           if (setup === 'empty program') await detachTcObject(lab, [a, b]);
           results[setup].udpPps.push(udp.receivedPackets / udp.seconds);
+          results[setup].udpStolen.push(udp.stolenShare);
           results[setup].tcpBps.push(tcp.bitsPerSecond);
         }
       }
@@ -164,6 +168,9 @@ async function rateSection(): Promise<void> {
   }
   print('Ratios: medians of the ratios paired within each round.');
   print(`udp 64 B, exporter / none per round: ${ratios(results.exporter.udpPps, results.none.udpPps).map(percent).join(', ')}`);
+  // A VM's rate moves with the CPU time the hypervisor takes for other guests: the noise the ratios carry.
+  const stolen = (setup: Setup) => results[setup].udpStolen.map(percent).join(', ');
+  print(`udp 64 B, CPU time stolen by the hypervisor per round: none ${stolen('none')}; exporter ${stolen('exporter')}`);
 }
 
 // ---- drain: 100k flows ----
