@@ -30,6 +30,8 @@ export function flowKeyId(key: FlowKey): string {
  * same key (which the flow table must treat as a new flow).
  */
 const fakeFlowNumbers = new Map<string, number>();
+/** The key each number stood for in the delta made last with it (a test may pick numbers itself). */
+const fakeFlowKeys = new Map<number, FlowKey>();
 
 export function fakeFlowNumber(key: FlowKey): number {
   const id = flowKeyId(key);
@@ -38,13 +40,21 @@ export function fakeFlowNumber(key: FlowKey): number {
   return number;
 }
 
-/** A delta of `packets` 100-byte packets between firstMs and lastMs. */
+export function fakeFlowKey(flowNumber: number): FlowKey {
+  const key = fakeFlowKeys.get(flowNumber);
+  if (key === undefined) throw new Error(`no fake delta was made with flow number ${flowNumber}`);
+  return key;
+}
+
+/** A delta of `packets` 100-byte packets between firstMs and lastMs, numbered by its key unless a flowNumber is given. */
 export function flowDelta(overrides: Partial<FlowDelta> = {}): FlowDelta {
   const packets = overrides.packets ?? 1;
   const key = overrides.key ?? flowKey();
+  const flowNumber = overrides.flowNumber ?? fakeFlowNumber(key);
+  fakeFlowKeys.set(flowNumber, key);
   return {
     key,
-    flowNumber: fakeFlowNumber(key),
+    flowNumber,
     interfaceName: 'veth-a',
     packets,
     octets: packets * 100,

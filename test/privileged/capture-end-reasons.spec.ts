@@ -1,3 +1,4 @@
+import type { FlowKey } from '../../src/domain/flow/flow-key.js';
 import { FlowTable } from '../../src/domain/flow/flow-table.js';
 import { FlowEndReason, type FlowRecord } from '../../src/domain/flow/flow-record.js';
 import { TcpFlag } from '../../src/domain/flow/flow-observation.js';
@@ -21,11 +22,14 @@ for (const { mode, unmet } of ATTACH_MODES) {
       let released: FlowRecord[];
       /** Numbers the table let go of since the last drain: the agent's source hears of them before the next drain. */
       let releasedNumbers: number[];
+      /** The agent's numbering seen from here: each number's key, from the drained deltas. */
+      let keys: Map<number, FlowKey>;
 
       /** One drain cycle as the pipeline runs it: merge the drained deltas, then expire. */
       async function cycle(): Promise<void> {
         await agent.release(releasedNumbers.splice(0));
         const drain = await agent.drain();
+        for (const delta of drain.deltas) keys.set(delta.flowNumber, delta.key);
         const merged = table.merge(drain.deltas);
         expect(merged.rejected.size).toBe(0);
         released.push(...merged.released, ...table.expire(Date.now()));
@@ -60,7 +64,8 @@ for (const { mode, unmet } of ATTACH_MODES) {
       beforeEach(async () => {
         await agent.drain();
         releasedNumbers = [];
-        table = new FlowTable(LIMITS, { release: (flowNumber) => releasedNumbers.push(flowNumber) });
+        keys = new Map();
+        table = new FlowTable(LIMITS, { keyOf: (flowNumber) => keys.get(flowNumber)!, release: (flowNumber) => releasedNumbers.push(flowNumber) });
         released = [];
       });
 

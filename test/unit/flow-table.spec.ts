@@ -1,11 +1,15 @@
+import type { FlowKey } from '../../src/domain/flow/flow-key.js';
 import { FlowTable, type FlowTableLimits } from '../../src/domain/flow/flow-table.js';
 import { FlowEndReason } from '../../src/domain/flow/flow-record.js';
 import { TcpFlag } from '../../src/domain/flow/flow-observation.js';
-import { flowDelta, flowKey } from '../fakes/flow-deltas.js';
+import { fakeFlowKey, flowDelta, flowKey } from '../fakes/flow-deltas.js';
 
-/** The table's source-side numbering: records what the table gives back. */
+/** The table's source-side numbering: the fakes' keys, and a record of what the table gives back. */
 class ReleasedNumbers {
   readonly numbers: number[] = [];
+  keyOf(flowNumber: number): FlowKey {
+    return fakeFlowKey(flowNumber);
+  }
   release(flowNumber: number): void {
     this.numbers.push(flowNumber);
   }
@@ -140,7 +144,7 @@ describe('FlowTable', () => {
   it('gives each number back to the source as it lets go of the flow: expiry, a full table, shutdown', () => {
     const numbering = new ReleasedNumbers();
     const table = new FlowTable({ ...limits, maxFlows: 3 }, numbering);
-    const delta = (sourcePort: number, flowNumber: number, lastMs = 1_000) => ({ ...flowDelta({ key: flowKey({ sourcePort }), firstMs: 0, lastMs }), flowNumber });
+    const delta = (sourcePort: number, flowNumber: number, lastMs = 1_000) => flowDelta({ key: flowKey({ sourcePort }), flowNumber, firstMs: 0, lastMs });
     table.merge([delta(1, 10), delta(2, 11, 20_000), delta(3, 12, 20_000)]);
     expect(numbering.numbers).toEqual([]);
     expect(table.expire(16_000).map((record) => record.key.sourcePort)).toEqual([1]);
@@ -184,7 +188,7 @@ describe('FlowTable', () => {
   it('keeps every flow\'s counts apart as its index grows past its first size, numbers in any order', () => {
     const table = new FlowTable({ ...limits, maxFlows: 10_000 }, new ReleasedNumbers());
     const numbers = Array.from({ length: 5_000 }, (_, index) => (index * 7_919) % 5_000);
-    const delta = (flowNumber: number, packets: number) => ({ ...flowDelta({ key: flowKey({ sourcePort: flowNumber }), packets, firstMs: 0, lastMs: 0 }), flowNumber });
+    const delta = (flowNumber: number, packets: number) => flowDelta({ key: flowKey({ sourcePort: flowNumber }), flowNumber, packets, firstMs: 0, lastMs: 0 });
     table.merge(numbers.map((flowNumber) => delta(flowNumber, 1)));
     table.merge(numbers.map((flowNumber) => delta(flowNumber, flowNumber + 1)));
     const released = table.releaseAll();

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleDestroy, t
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { AgentConfig } from '../../application/config/agent-config.js';
 import type { ComponentHealth } from '../../application/ports/component-health.js';
+import type { FlowKey } from '../../domain/flow/flow-key.js';
 import { FlowSourcePort, type DeltaConsumer, type FlowDrain } from '../../application/ports/flow-source.port.js';
 import { OwnedMetrics } from '../metrics/owned-metrics.js';
 import { probeCaptureEnvironment, type CaptureEnvironment } from './capture-environment.js';
@@ -147,8 +148,12 @@ export class EbpfFlowSource extends FlowSourcePort implements OnModuleInit, OnMo
     return { entries, capacity: header.capacity, drops };
   }
 
+  keyOf(flowNumber: number): FlowKey {
+    return this.decoder.keyOf(flowNumber);
+  }
+
   release(flowNumber: number): void {
-    this.decoder.flowNumbers.release(flowNumber);
+    this.decoder.release(flowNumber);
   }
 
   health(): ComponentHealth {

@@ -1,5 +1,5 @@
 import type { FlowDirection, FlowKey } from '../../domain/flow/flow-key.js';
-import type { FlowDelta } from '../../domain/flow/flow-observation.js';
+import type { FlowDelta, FlowNumbering } from '../../domain/flow/flow-observation.js';
 import { NATIVE_LAYOUT as L } from './native-layout.js';
 import { formatIpv6 } from '../net/ipv6-text.js';
 import { KernelFlowNumbers } from './kernel-flow-numbers.js';
@@ -43,11 +43,12 @@ const TCP_FLAGS = L.countsTcpFlags;
 
 /**
  * Decodes the addon's packed drain batches (see native-layout.ts) into FlowDelta
- * objects, numbering each record's key (KernelFlowNumbers). Formatting addresses
- * is the expensive part of a key, so their text is cached by bytes (a node sees
- * the same few hundred addresses again and again).
+ * objects, numbering each record's key (KernelFlowNumbers), which makes it the
+ * flow table's FlowNumbering. Formatting addresses is the expensive part of a
+ * key, so their text is cached by bytes (a node sees the same few hundred
+ * addresses again and again).
  */
-export class FlowBufferDecoder {
+export class FlowBufferDecoder implements FlowNumbering {
   readonly flowNumbers = new KernelFlowNumbers();
   private readonly ipv4Text = new AddressTextCache((bytes) => `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`);
   private readonly ipv6Text = new AddressTextCache(formatIpv6);
@@ -62,20 +63,29 @@ export class FlowBufferDecoder {
     }
     const eventTotals: number[] = [];
     for (let index = 0; index < counterCount; index++) eventTotals.push(Number(view.getBigUint64(L.headerCounters + index * 8, true)));
-    const deltas = new DrainedDeltas(this, buffer, view, recordCount, view.getFloat64(L.headerEpochOffsetMs, true), interfaceName);
+    const deltas = new DrainedDeltas(this, view, recordCount, view.getFloat64(L.headerEpochOffsetMs, true), interfaceName);
     const mapRecords = view.getUint32(L.headerMapRecords, true);
     if (mapRecords > recordCount) throw new DrainBufferError(`drain batch claims ${mapRecords} map records of ${recordCount}`);
     return { deltas, capacity: view.getUint32(L.headerCapacity, true), mapRecords, eventTotals };
   }
 
-  /** The key of the record whose key bytes start at `start`. */
-  decodeKey(buffer: Buffer, view: DataView, start: number): FlowKey {
+  /** The key a held flow number stands for, decoded from the numbering's copy of its bytes. */
+  keyOf(flowNumber: number): FlowKey {
+    const { bytes, view, start } = this.flowNumbers.keyLocation(flowNumber);
+    return this.decodeKey(bytes, view, start);
+  }
+
+  release(flowNumber: number): void {
+    this.flowNumbers.release(flowNumber);
+  }
+
+  private decodeKey(bytes: Uint8Array, view: DataView, start: number): FlowKey {
     const ipVersion = view.getUint8(start + IP_VERSION) === 4 ? 4 : 6;
     const addresses = ipVersion === 4 ? this.ipv4Text : this.ipv6Text;
     return {
       ipVersion,
-      sourceAddress: addresses.text(buffer, view, start + SOURCE_ADDRESS),
-      destinationAddress: addresses.text(buffer, view, start + DESTINATION_ADDRESS),
+      sourceAddress: addresses.text(bytes, view, start + SOURCE_ADDRESS),
+      destinationAddress: addresses.text(bytes, view, start + DESTINATION_ADDRESS),
       sourcePort: view.getUint16(start + SOURCE_PORT, true),
       destinationPort: view.getUint16(start + DESTINATION_PORT, true),
       protocol: view.getUint8(start + PROTOCOL),
@@ -98,7 +108,6 @@ export class FlowBufferDecoder {
 export class DrainedDeltas implements Iterable<FlowDelta> {
   constructor(
     private readonly decoder: FlowBufferDecoder,
-    private readonly buffer: Buffer,
     private readonly view: DataView,
     readonly length: number,
     private readonly epochOffsetMs: number,
@@ -115,8 +124,7 @@ export class DrainedDeltas implements Iterable<FlowDelta> {
     const keyStart = L.headerSize + record * KEY_SIZE;
     const counts = L.headerSize + length * KEY_SIZE + record * COUNTS_SIZE;
     return new DrainedDelta(
-      this,
-      keyStart,
+      this.decoder,
       this.decoder.flowNumbers.numberOf(view, keyStart),
       this.interfaceName(view.getUint32(keyStart + INTERFACE_INDEX, true)),
       readUint64(view, counts + PACKETS),
@@ -127,25 +135,20 @@ export class DrainedDeltas implements Iterable<FlowDelta> {
       view.getUint32(counts + TCP_FLAGS, true),
     );
   }
-
-  keyAt(keyStart: number): FlowKey {
-    return this.decoder.decodeKey(this.buffer, this.view, keyStart);
-  }
 }
 
 /**
- * A drained record: counts read at once, the key decoded on first use (the flow
- * table needs it only when the delta starts a new flow). The bookkeeping fields
- * are #private, so spreading a delta copies only FlowDelta fields.
+ * A drained record: counts read at once, the key decoded only if read (the flow
+ * table never reads it: it asks the source for a flow's key when it releases the
+ * flow). The bookkeeping field is #private, so spreading a delta copies only
+ * FlowDelta fields.
  */
 class DrainedDelta implements FlowDelta {
-  readonly #records: DrainedDeltas;
-  readonly #keyStart: number;
+  readonly #decoder: FlowBufferDecoder;
   #key: FlowKey | undefined;
 
   constructor(
-    records: DrainedDeltas,
-    keyStart: number,
+    decoder: FlowBufferDecoder,
     readonly flowNumber: number,
     readonly interfaceName: string,
     readonly packets: number,
@@ -155,12 +158,11 @@ class DrainedDelta implements FlowDelta {
     readonly lastMs: number,
     readonly tcpFlags: number,
   ) {
-    this.#records = records;
-    this.#keyStart = keyStart;
+    this.#decoder = decoder;
   }
 
   get key(): FlowKey {
-    return (this.#key ??= this.#records.keyAt(this.#keyStart));
+    return (this.#key ??= this.#decoder.keyOf(this.flowNumber));
   }
 }
 
@@ -180,7 +182,7 @@ class AddressTextCache {
 
   constructor(private readonly format: (bytes: Uint8Array) => string) {}
 
-  text(buffer: Buffer, view: DataView, start: number): string {
+  text(bytes: Uint8Array, view: DataView, start: number): string {
     const w0 = view.getInt32(start, true);
     const w1 = view.getInt32(start + 4, true);
     const w2 = view.getInt32(start + 8, true);
@@ -190,7 +192,7 @@ class AddressTextCache {
     const word = slot * 4;
     const cached = this.texts[slot];
     if (cached !== undefined && words[word] === w0 && words[word + 1] === w1 && words[word + 2] === w2 && words[word + 3] === w3) return cached;
-    const text = this.format(buffer.subarray(start, start + 16));
+    const text = this.format(bytes.subarray(start, start + 16));
     words.set([w0, w1, w2, w3], word);
     this.texts[slot] = text;
     return text;

@@ -65,6 +65,12 @@ export class KernelFlowNumbers {
     return number;
   }
 
+  /** Where the bytes of a held number's key are: `view` and `bytes` over this table's store, from `start`. */
+  keyLocation(number: number): { bytes: Uint8Array; view: DataView; start: number } {
+    const { buffer } = this.lines;
+    return { bytes: new Uint8Array(buffer), view: new DataView(buffer), start: number * LINE_WORDS * 4 };
+  }
+
   /** Frees the number for another key; a number no key holds is left alone. */
   release(number: number): void {
     const slots = this.slots;

@@ -1,3 +1,4 @@
+import type { FlowKey } from '../../domain/flow/flow-key.js';
 import type { FlowDelta, FlowNumbering } from '../../domain/flow/flow-observation.js';
 import type { ComponentHealth } from './component-health.js';
 
@@ -22,11 +23,14 @@ export interface FlowDrain {
 /**
  * Where flow observations come from: each drain hands over what was counted since
  * the last one. The source numbers its flows (FlowDelta.flowNumber) for the flow
- * table, which gives each number back through release() when it lets go of the flow.
+ * table and keeps their keys; the table reads a flow's key (keyOf) and gives its
+ * number back (release) when it lets go of the flow.
  */
 export abstract class FlowSourcePort implements FlowNumbering {
   /** Hands the deltas counted since the last drain to `consume`, in one or more batches, then resolves. */
   abstract drain(consume: DeltaConsumer): Promise<FlowDrain>;
+  /** The key of a flow number the source handed out and the table still holds. */
+  abstract keyOf(flowNumber: number): FlowKey;
   /** The flow table no longer holds this flow: from now on its number may go to another key. */
   abstract release(flowNumber: number): void;
   abstract health(): ComponentHealth;

@@ -19,7 +19,7 @@ export interface FlowCounts {
 
 /** What a flow source drains: the counts one observation gathered since the previous drain. */
 export interface FlowDelta extends FlowCounts {
-  /** A source may decode it only when read: the flow table reads it only for a delta that starts a new flow. */
+  /** For observers (a source may decode it only when read): the flow table asks the source (FlowNumbering.keyOf) when it releases the flow. */
   readonly key: FlowKey;
   /**
    * The flow's number at its source, the flow table's index: a non-negative
@@ -33,8 +33,14 @@ export interface FlowDelta extends FlowCounts {
   readonly interfaceName: string;
 }
 
-/** Whoever numbers the deltas (the source): told at once when the flow table lets go of a flow number. */
+/**
+ * Whoever numbers the deltas (the source). It keeps each held number's key, so
+ * the flow table holds none: it asks for the key when it releases the flow, and
+ * says at once that it let go of the number.
+ */
 export interface FlowNumbering {
+  /** The key a number the table holds stands for. */
+  keyOf(flowNumber: number): FlowKey;
   release(flowNumber: number): void;
 }
 

@@ -1,4 +1,3 @@
-import type { FlowKey } from './flow-key.js';
 import { deltaDefect, TcpFlag, type FlowDelta, type FlowNumbering } from './flow-observation.js';
 import { FlowEndReason, type FlowRecord } from './flow-record.js';
 
@@ -46,17 +45,16 @@ const FLOW_ENDING_FLAGS = TcpFlag.Fin | TcpFlag.Rst;
  * Aggregates drained deltas into flows and decides when each flow's counts are
  * released, with IPFIX end reasons. Time always comes in as an argument (epoch ms).
  *
- * Flows are indexed by the source's flow numbers (FlowDelta.flowNumber), and the
- * source hears of every number the table lets go of, at once, so it never hands
- * out a number the table still holds. A released flow leaves the table; later
+ * Flows are indexed by the source's flow numbers (FlowDelta.flowNumber). The
+ * source keeps each number's key and hears of every number the table lets go of,
+ * at once, so it never hands out a number the table still holds. A released flow leaves the table; later
  * packets of the same key start a new record, so no record is ever emitted with
  * zero counts. Flows are also linked in arrival order: the oldest is the first
  * released when the table is full, and expiry visits them in that order.
  */
 export class FlowTable {
   private counts = new Float64Array(INITIAL_NUMBERS * LINE);
-  /** Read only when a flow is released. */
-  private readonly keys: Array<FlowKey | undefined> = [];
+  /** Read only when a flow is released; its key comes from the source then. */
   private readonly interfaceNames: Array<string | undefined> = [];
   private older = new Int32Array(INITIAL_NUMBERS).fill(NONE);
   private newer = new Int32Array(INITIAL_NUMBERS).fill(NONE);
@@ -153,7 +151,6 @@ export class FlowTable {
     counts[line + LAST_MS] = delta.lastMs;
     counts[line + TCP_FLAGS] = delta.tcpFlags;
     counts[line + END_SEEN_MS] = delta.tcpFlags & FLOW_ENDING_FLAGS ? delta.lastMs : Number.NaN;
-    this.keys[number] = delta.key;
     this.interfaceNames[number] = delta.interfaceName;
     this.older[number] = this.newest;
     this.newer[number] = NONE;
@@ -174,7 +171,7 @@ export class FlowTable {
     const counts = this.counts;
     const line = number * LINE;
     const record: FlowRecord = {
-      key: this.keys[number] as FlowKey,
+      key: this.numbering.keyOf(number),
       interfaceName: this.interfaceNames[number] as string,
       packets: counts[line + PACKETS],
       octets: counts[line + OCTETS],
@@ -185,7 +182,6 @@ export class FlowTable {
       endReason,
     };
     counts[line + PACKETS] = 0;
-    this.keys[number] = undefined;
     this.interfaceNames[number] = undefined;
     this.count--;
     this.numbering.release(number);
