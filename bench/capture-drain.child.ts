@@ -1,11 +1,13 @@
 /**
  * Child of capture.bench.ts, run inside the lab's node namespace (Node cannot
  * setns): loads the capture program through the addon, attaches it to one
- * interface, and on each "new" or "existing" line on stdin times one drain as the
- * agent runs it (kernel map swap, then batch reads, each batch decoded and merged
- * into a FlowTable while the kernel reads the next) and prints it as JSON. "new"
- * merges into an empty table (every flow new, the merge's worst case); "existing"
- * into a table that already holds the flows of earlier rounds (the steady state).
+ * interface, and on each "cold", "new" or "existing" line on stdin times one drain
+ * as the agent runs it (kernel map swap, then batch reads, each batch decoded and
+ * merged into a FlowTable while the kernel reads the next) and prints it as JSON.
+ * "existing" merges into the table that holds the flows of earlier rounds (the
+ * steady state); "new" into the same table after it released every flow (every
+ * flow new to a running agent: churn); "cold" into a fresh table and decoder (the
+ * first drain after start: index and numbering grow as they fill).
  *
  * argv: interface name, entries per map.
  */
@@ -23,11 +25,11 @@ async function main(): Promise<void> {
   const capture = new native.FlowCapture({ entriesPerMap: entries });
   await capture.load();
   await capture.attach({ interfaceIndex, mode: capture.tcxSupported() ? 'tcx' : 'tc' });
-  const steadyDecoder = new FlowBufferDecoder();
+  let decoder = new FlowBufferDecoder();
   const name = () => interfaceName;
   console.log(JSON.stringify({ ready: true }));
   const limits = { idleTimeoutMs: 600_000, activeTimeoutMs: 600_000, endLingerMs: 1000, maxFlows: 1_000_000 };
-  const steadyTable = new FlowTable(limits, steadyDecoder.flowNumbers);
+  let table = new FlowTable(limits, decoder);
   // The main thread's GC pauses; observers hear of them asynchronously, so each drain collects its own afterwards.
   const gcPauses: Array<{ startTime: number; duration: number; major: boolean }> = [];
   new PerformanceObserver((list) => {
@@ -37,9 +39,8 @@ async function main(): Promise<void> {
     }
   }).observe({ entryTypes: ['gc'] });
   for await (const mode of createInterface({ input: process.stdin })) {
-    // Every flow new: a fresh decoder too, since its flow numbering holds the keys of the flows the agent holds.
-    const decoder = mode === 'existing' ? steadyDecoder : new FlowBufferDecoder();
-    const table = mode === 'existing' ? steadyTable : new FlowTable(limits, decoder.flowNumbers);
+    if (mode === 'new') table.releaseAll();
+    if (mode === 'cold') table = new FlowTable(limits, (decoder = new FlowBufferDecoder()));
     let flows = 0;
     let mergeMs = 0;
     const start = performance.now();

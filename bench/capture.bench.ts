@@ -178,7 +178,7 @@ async function rateSection(): Promise<void> {
 async function drainSection(): Promise<void> {
   const flows = { sourcePorts: 50_000, destinationPorts: [6001, 6002] };
   print(`## drain + decode + merge of ${flows.sourcePorts * flows.destinationPorts.length} flows (kernel maps filled by real traffic), ${ROUNDS} rounds`);
-  type Mode = 'new' | 'existing';
+  type Mode = 'cold' | 'new' | 'existing';
   const rows: Array<{ mode: Mode; flows: number; totalMs: number; mergeMs: number; mergeCpuMs: number; minorGcMs: number; majorGcMs: number }> = [];
   await withLab(async (lab, a, b) => {
     const child = lab.spawn(lab.nodeNamespace, process.execPath, ['--no-experimental-strip-types', '-r', join(ROOT, 'test/support/swc-register.js'), join(ROOT, 'bench/capture-drain.child.ts'), a.hostInterface, '131072'], {
@@ -194,11 +194,12 @@ async function drainSection(): Promise<void> {
       return reply();
     };
     const send = () => sendUdpFlows(lab, a, b, { family: 4, firstSourcePort: 10_000, ...flows, payloadBytes: 8 });
-    await drain('new'); // whatever came before
+    await drain('cold'); // whatever came before
     await send();
-    await drain('existing'); // fills the steady table; not reported
+    await drain('existing'); // fills the table; not reported
+    const modes: Mode[] = ['cold', 'new', 'existing'];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of round % 2 === 0 ? (['new', 'existing'] as const) : (['existing', 'new'] as const)) {
+      for (const mode of modes.map((_, index) => modes[(index + round) % modes.length])) {
         await send();
         rows.push(await drain(mode));
       }
@@ -211,7 +212,7 @@ async function drainSection(): Promise<void> {
     print(`| ${row.mode} flows | ${row.flows} | ${fixed(row.totalMs)} | ${fixed(row.mergeMs)} | ${fixed(row.mergeCpuMs)} | ${fixed(row.minorGcMs)} / ${fixed(row.majorGcMs)} |`);
   }
   // GC pauses land in single rounds: the range shows them next to the median.
-  for (const mode of ['new', 'existing'] as const) {
+  for (const mode of ['cold', 'new', 'existing'] as const) {
     const totals = rows.filter((row) => row.mode === mode).map((row) => row.totalMs);
     print(`total, ${mode} flows: median ${fixed(median(totals))} ms (rounds ${fixed(Math.min(...totals))}–${fixed(Math.max(...totals))})`);
   }
