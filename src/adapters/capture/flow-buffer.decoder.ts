@@ -138,10 +138,10 @@ export class DrainedDeltas implements Iterable<FlowDelta> {
 }
 
 /**
- * A drained record: counts read at once, the key decoded only if read (the flow
- * table never reads it: it asks the source for a flow's key when it releases the
- * flow). The bookkeeping field is #private, so spreading a delta copies only
- * FlowDelta fields.
+ * A drained record: counts read at once, the key decoded only if read, from the
+ * numbering, so read it while the batch is being consumed (the flow table never
+ * reads it: it asks the source for a flow's key when it releases the flow). The
+ * bookkeeping field is #private, so spreading a delta copies only FlowDelta fields.
  */
 class DrainedDelta implements FlowDelta {
   readonly #decoder: FlowBufferDecoder;

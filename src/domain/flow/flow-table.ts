@@ -47,10 +47,11 @@ const FLOW_ENDING_FLAGS = TcpFlag.Fin | TcpFlag.Rst;
  *
  * Flows are indexed by the source's flow numbers (FlowDelta.flowNumber). The
  * source keeps each number's key and hears of every number the table lets go of,
- * at once, so it never hands out a number the table still holds. A released flow leaves the table; later
- * packets of the same key start a new record, so no record is ever emitted with
- * zero counts. Flows are also linked in arrival order: the oldest is the first
- * released when the table is full, and expiry visits them in that order.
+ * at once, so it never hands out a number the table still holds. A released flow
+ * leaves the table; later packets of the same key start a new record, so no
+ * record is ever emitted with zero counts. Flows are also linked in arrival
+ * order: the oldest is the first released when the table is full, and expiry
+ * visits them in that order.
  */
 export class FlowTable {
   private counts = new Float64Array(INITIAL_NUMBERS * LINE);
