@@ -3,17 +3,7 @@ import { FlowTable } from '../../src/domain/flow/flow-table.js';
 import { FlowEndReason, type FlowRecord } from '../../src/domain/flow/flow-record.js';
 import { buildDrainBuffer, ipv4Mapped, type RawFlowRecord } from '../support/drain-buffer.builder.js';
 import { flowKeyId } from '../fakes/flow-deltas.js';
-
-/** A deterministic pseudo-random sequence (xorshift), so a failure replays. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from '../support/seeded-random.js';
 
 const NS_PER_MS = 1_000_000n;
 
@@ -27,7 +17,7 @@ describe('flow numbers through the flow table', () => {
   it('puts every drained packet in a record of its own key across 300 drains of churn', () => {
     const decoder = new FlowBufferDecoder();
     const table = new FlowTable({ idleTimeoutMs: 30, activeTimeoutMs: 60, endLingerMs: 10, maxFlows: 70 }, decoder);
-    const next = random(0xf10e);
+    const next = seededRandom(0xf10e);
     const sent = new Map<string, number>();
     const released: FlowRecord[] = [];
     for (let drain = 0; drain < 300; drain++) {

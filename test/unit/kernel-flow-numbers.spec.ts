@@ -1,5 +1,6 @@
 import { KernelFlowNumbers } from '../../src/adapters/capture/kernel-flow-numbers.js';
 import { NATIVE_LAYOUT as L } from '../../src/adapters/capture/native-layout.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /** 48-byte kernel keys in one buffer, told apart by source port and a word of the address (any byte counts). */
 function keys(count: number): DataView {
@@ -11,17 +12,6 @@ function keys(count: number): DataView {
     view.setUint8(start + L.keyProtocol, 17);
   }
   return view;
-}
-
-/** A deterministic pseudo-random sequence (xorshift), so a failure replays. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
 }
 
 describe('KernelFlowNumbers', () => {
@@ -66,7 +56,7 @@ describe('KernelFlowNumbers', () => {
     const numbers = new KernelFlowNumbers();
     const universe = 6_000;
     const view = keys(universe);
-    const next = random(0x5eed);
+    const next = seededRandom(0x5eed);
     const model = new Map<number, number>();
     const mismatches: string[] = [];
     for (let step = 0; step < 200_000; step++) {
