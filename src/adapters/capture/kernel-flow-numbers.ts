@@ -17,9 +17,9 @@ const INITIAL_NUMBERS = 1024;
  * ~0.3 µs per new flow. Released numbers are handed out again first, so numbers
  * stay dense (the flow table indexes an array with them).
  *
- * Size: as many numbers as the flow table holds plus one drain's new flows (the
- * table releases before it inserts when full), 64 bytes (key and hash) and two
- * 4-byte slots each.
+ * Size: a key is numbered when the flow table reaches its record, and a full
+ * table releases before it inserts, so this holds the table's flows plus the one
+ * being merged: 64 bytes (key and hash) and two 4-byte slots each.
  */
 export class KernelFlowNumbers {
   private slots = new Int32Array(2 * INITIAL_NUMBERS).fill(EMPTY);

@@ -45,9 +45,10 @@ export interface FlowNumbering {
 }
 
 /**
- * Flow numbers stay below 2^24: a source numbers densely (at most the flows the
- * table holds plus one drain's new ones, and tables hold at most 10 M), and the
- * table sizes its index by the highest number it has seen.
+ * Flow numbers stay below 2^24: a source numbers densely and hands numbers out as
+ * the table merges each delta, so it holds at most the table's flows (10 M at
+ * most) plus the one being merged; the table sizes its index by the highest
+ * number it has seen.
  */
 export const FLOW_NUMBER_LIMIT = 2 ** 24;
 
