@@ -40,6 +40,19 @@ describe('KernelFlowNumbers', () => {
     expect([numbers.numberOf(view, 0), numbers.numberOf(view, 2 * L.keySize)]).toEqual([first, third]);
   });
 
+  it('keeps every key\'s bytes readable at keyStart as its store grows', () => {
+    const numbers = new KernelFlowNumbers();
+    const view = keys(3_000);
+    const assigned = Array.from({ length: 3_000 }, (_, key) => numbers.numberOf(view, key * L.keySize));
+    const original = new Uint8Array(view.buffer);
+    const mismatched = assigned.filter((number, key) => {
+      const stored = numbers.keyBytes.subarray(numbers.keyStart(number), numbers.keyStart(number) + L.keySize);
+      return !stored.every((byte, index) => byte === original[key * L.keySize + index]);
+    });
+    expect(mismatched).toEqual([]);
+    expect(numbers.keyView.getUint16(numbers.keyStart(assigned[2_999]) + L.keySourcePort, true)).toBe(2_999);
+  });
+
   it('ignores a release of a number no key holds', () => {
     const numbers = new KernelFlowNumbers();
     const view = keys(2);

@@ -71,8 +71,8 @@ export class FlowBufferDecoder implements FlowNumbering {
 
   /** The key a held flow number stands for, decoded from the numbering's copy of its bytes. */
   keyOf(flowNumber: number): FlowKey {
-    const { bytes, view, start } = this.flowNumbers.keyLocation(flowNumber);
-    return this.decodeKey(bytes, view, start);
+    const numbers = this.flowNumbers;
+    return this.decodeKey(numbers.keyBytes, numbers.keyView, numbers.keyStart(flowNumber));
   }
 
   release(flowNumber: number): void {

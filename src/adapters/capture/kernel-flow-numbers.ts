@@ -24,6 +24,9 @@ const INITIAL_NUMBERS = 1024;
 export class KernelFlowNumbers {
   private slots = new Int32Array(2 * INITIAL_NUMBERS).fill(EMPTY);
   private lines = new Int32Array(INITIAL_NUMBERS * LINE_WORDS);
+  /** Byte views of `lines`, where held keys are decoded from (see keyStart); replaced when `lines` grows. */
+  private bytes = new Uint8Array(this.lines.buffer);
+  private view = new DataView(this.lines.buffer);
   /** Released numbers, the last released on top. */
   private released = new Int32Array(INITIAL_NUMBERS);
   private releasedCount = 0;
@@ -65,10 +68,17 @@ export class KernelFlowNumbers {
     return number;
   }
 
-  /** Where the bytes of a held number's key are: `view` and `bytes` over this table's store, from `start`. */
-  keyLocation(number: number): { bytes: Uint8Array; view: DataView; start: number } {
-    const { buffer } = this.lines;
-    return { bytes: new Uint8Array(buffer), view: new DataView(buffer), start: number * LINE_WORDS * 4 };
+  get keyBytes(): Uint8Array {
+    return this.bytes;
+  }
+
+  get keyView(): DataView {
+    return this.view;
+  }
+
+  /** Where a held number's key bytes start in keyBytes and keyView. */
+  keyStart(number: number): number {
+    return number * LINE_WORDS * 4;
   }
 
   /** Frees the number for another key; a number no key holds is left alone. */
@@ -90,7 +100,11 @@ export class KernelFlowNumbers {
   private take(): number {
     if (this.releasedCount > 0) return this.released[--this.releasedCount];
     const number = this.issued++;
-    if (number * LINE_WORDS === this.lines.length) this.lines = grown(this.lines, 2 * this.lines.length);
+    if (number * LINE_WORDS === this.lines.length) {
+      this.lines = grown(this.lines, 2 * this.lines.length);
+      this.bytes = new Uint8Array(this.lines.buffer);
+      this.view = new DataView(this.lines.buffer);
+    }
     return number;
   }
 
