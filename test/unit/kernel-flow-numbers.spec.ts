@@ -47,7 +47,7 @@ describe('KernelFlowNumbers', () => {
     const original = new Uint8Array(view.buffer);
     const mismatched = assigned.filter((number, key) => {
       const stored = numbers.keyBytes.subarray(numbers.keyStart(number), numbers.keyStart(number) + L.keySize);
-      return !stored.every((byte, index) => byte === original[key * L.keySize + index]);
+      return Buffer.compare(stored, original.subarray(key * L.keySize, (key + 1) * L.keySize)) !== 0;
     });
     expect(mismatched).toEqual([]);
     expect(numbers.keyView.getUint16(numbers.keyStart(assigned[2_999]) + L.keySourcePort, true)).toBe(2_999);
