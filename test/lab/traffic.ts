@@ -326,7 +326,7 @@ export async function sendUdpTakingTurns(
 }
 
 /*
- * Writes whole Ethernet frames with 802.1Q tags on the pod's eth0 (AF_PACKET), to
+ * Writes whole Ethernet frames, with 802.1Q tags or none, on the pod's eth0 (AF_PACKET), to
  * the other pod's MAC: this kernel may have no VLAN driver (8021q) for
  * subinterfaces. One tag: 802.1Q (0x8100); with more, the outer is an 802.1ad
  * S-tag (0x88a8), as in Q-in-Q. Nobody on the far side listens on the VLAN, so the
@@ -336,7 +336,7 @@ const TAGGED_UDP_SENDER = `
 import socket, struct, sys, time
 source, destination, destination_mac = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3].replace(':', ''))
 source_port, port, count, size = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
-vlans = [int(vlan) for vlan in sys.argv[8].split(',')]
+vlans = [int(vlan) for vlan in sys.argv[8].split(',') if vlan]
 ipv6 = ':' in destination
 
 def checksum(data):
