@@ -1,6 +1,6 @@
 /*
- * Header parsing into a flow key. Every header read goes through load_header:
- * straight from the skb's linear data when it holds the header, else through
+ * Header parsing into a flow key. Every header is found through header_at:
+ * in the skb's linear data when it holds the header, else copied by
  * bpf_skb_load_bytes, so headers in non-linear data (GRO) are read too.
  */
 #ifndef PACKET_PARSE_H
@@ -36,25 +36,27 @@
 #define ICMP_HEADER_BYTES 8
 
 /*
- * Copies `size` bytes of header at `offset` into `to`. Headers almost always sit
- * in the skb's linear data, and copying them from there is a few loads where a
- * bpf_skb_load_bytes call is a helper call (measured: ~15 ns less per packet for
- * Ethernet + IPv4 + UDP). The helper remains the fallback for headers in
- * non-linear data and checks its own bounds. The offset bound gives the verifier
- * a finite range for the variable packet offset (which needs CAP_PERFMON).
+ * Where `size` bytes of header at `offset` can be read: in the skb's linear data
+ * when it holds them (no copy), else in `buffer`, filled by bpf_skb_load_bytes
+ * (headers in non-linear data, e.g. after GRO); NULL when the packet ends first.
+ * Callers read fields through a typed pointer, so the compiler emits 16- and
+ * 32-bit loads. A copy into the stack from the byte-aligned packet pointer
+ * compiled to a load, a shift and an OR per byte: ~200 instructions for Ethernet,
+ * IPv4 and TCP. The offset bound gives the verifier a finite range for the
+ * variable packet offset (which needs CAP_PERFMON).
  */
 #define DIRECT_READ_MAX_OFFSET 512
 
-static __always_inline long load_header(struct __sk_buff *skb, __u32 offset, void *to, __u32 size)
+static __always_inline const void *header_at(struct __sk_buff *skb, __u32 offset, void *buffer, __u32 size)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 
-	if (offset <= DIRECT_READ_MAX_OFFSET && data + offset + size <= data_end) {
-		__builtin_memcpy(to, data + offset, size);
-		return 0;
-	}
-	return bpf_skb_load_bytes(skb, offset, to, size);
+	if (offset <= DIRECT_READ_MAX_OFFSET && data + offset + size <= data_end)
+		return data + offset;
+	if (bpf_skb_load_bytes(skb, offset, buffer, size) < 0)
+		return NULL;
+	return buffer;
 }
 
 /* Where the headers end, for byte counts and GSO expansion. */
@@ -75,24 +77,27 @@ enum parse_result {
 static __always_inline int parse_ethernet(struct __sk_buff *skb, struct flow_key *key,
 					  struct packet_layout *layout, __u16 *ether_type)
 {
-	struct ethhdr ethernet;
+	/* Only the ether type is read: the last two bytes of the Ethernet header. */
+	__be16 ether_type_buffer;
+	const __be16 *ethernet_type = header_at(skb, ETH_HLEN - sizeof(__be16), &ether_type_buffer, sizeof(__be16));
 
-	if (load_header(skb, 0, &ethernet, sizeof(ethernet)) < 0) {
+	if (!ethernet_type) {
 		count_event(FLOW_COUNTER_TRUNCATED_L2);
 		return PARSE_LOSS;
 	}
 	/* The outer tag has usually been moved into skb metadata before TC runs. */
 	if (skb->vlan_present)
 		key->vlan_id = skb->vlan_tci & VLAN_ID_MASK;
-	*ether_type = bpf_ntohs(ethernet.h_proto);
-	layout->l2_length = sizeof(ethernet);
+	*ether_type = bpf_ntohs(*ethernet_type);
+	layout->l2_length = ETH_HLEN;
 
 	for (int tag = 0; tag < MAX_VLAN_TAGS_IN_PACKET; tag++) {
 		if (*ether_type != ETH_P_8021Q && *ether_type != ETH_P_8021AD)
 			return PARSE_FLOW;
-		__be16 vlan_header[2]; /* TCI, encapsulated ether type */
+		__be16 vlan_buffer[2]; /* TCI, encapsulated ether type */
+		const __be16 *vlan_header = header_at(skb, layout->l2_length, vlan_buffer, sizeof(vlan_buffer));
 
-		if (load_header(skb, layout->l2_length, vlan_header, sizeof(vlan_header)) < 0) {
+		if (!vlan_header) {
 			count_event(FLOW_COUNTER_TRUNCATED_L2);
 			return PARSE_LOSS;
 		}
@@ -121,20 +126,21 @@ static __always_inline void map_ipv4_address(__u8 *target, __be32 address)
 static __always_inline int parse_ipv4(struct __sk_buff *skb, struct flow_key *key,
 				      struct packet_layout *layout, __u32 *l4_offset)
 {
-	struct iphdr ip;
+	struct iphdr buffer;
+	const struct iphdr *ip = header_at(skb, layout->l2_length, &buffer, sizeof(buffer));
 
-	if (load_header(skb, layout->l2_length, &ip, sizeof(ip)) < 0 || ip.ihl < 5) {
+	if (!ip || ip->ihl < 5) {
 		count_event(FLOW_COUNTER_TRUNCATED_L3);
 		return PARSE_LOSS;
 	}
 	key->ip_version = 4;
-	key->protocol = ip.protocol;
-	map_ipv4_address(key->source_address, ip.saddr);
-	map_ipv4_address(key->destination_address, ip.daddr);
-	layout->ip_length = bpf_ntohs(ip.tot_len);
-	layout->headers_length = layout->l2_length + ip.ihl * 4;
+	key->protocol = ip->protocol;
+	map_ipv4_address(key->source_address, ip->saddr);
+	map_ipv4_address(key->destination_address, ip->daddr);
+	layout->ip_length = bpf_ntohs(ip->tot_len);
+	layout->headers_length = layout->l2_length + ip->ihl * 4;
 	*l4_offset = layout->headers_length;
-	if (bpf_ntohs(ip.frag_off) & IPV4_FRAGMENT_OFFSET_MASK) {
+	if (bpf_ntohs(ip->frag_off) & IPV4_FRAGMENT_OFFSET_MASK) {
 		count_event(FLOW_COUNTER_NON_FIRST_FRAGMENT);
 		*l4_offset = 0;
 	}
@@ -145,23 +151,25 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct flow_key *ke
 static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow_key *key,
 				      struct packet_layout *layout, __u32 *l4_offset)
 {
-	struct ipv6hdr ip;
+	struct ipv6hdr buffer;
+	const struct ipv6hdr *ip = header_at(skb, layout->l2_length, &buffer, sizeof(buffer));
 
-	if (load_header(skb, layout->l2_length, &ip, sizeof(ip)) < 0) {
+	if (!ip) {
 		count_event(FLOW_COUNTER_TRUNCATED_L3);
 		return PARSE_LOSS;
 	}
 	key->ip_version = 6;
-	__builtin_memcpy(key->source_address, &ip.saddr, FLOW_ADDRESS_BYTES);
-	__builtin_memcpy(key->destination_address, &ip.daddr, FLOW_ADDRESS_BYTES);
+	__builtin_memcpy(key->source_address, &ip->saddr, FLOW_ADDRESS_BYTES);
+	__builtin_memcpy(key->destination_address, &ip->daddr, FLOW_ADDRESS_BYTES);
 	/* payload_len 0 means a jumbogram or BIG TCP: the length comes from the skb. */
-	layout->ip_length = ip.payload_len ? sizeof(ip) + bpf_ntohs(ip.payload_len) : 0;
+	layout->ip_length = ip->payload_len ? sizeof(*ip) + bpf_ntohs(ip->payload_len) : 0;
 
-	__u8 next_header = ip.nexthdr;
-	__u32 offset = layout->l2_length + sizeof(ip);
+	__u8 next_header = ip->nexthdr;
+	__u32 offset = layout->l2_length + sizeof(*ip);
 
 	for (int depth = 0; depth < MAX_IPV6_EXTENSION_HEADERS; depth++) {
-		__u8 extension[2]; /* next header, length */
+		__u8 extension_buffer[2];
+		const __u8 *extension; /* next header, length */
 		__u32 extension_length;
 
 		switch (next_header) {
@@ -177,15 +185,17 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow_key *ke
 			*l4_offset = offset;
 			return PARSE_FLOW;
 		}
-		if (load_header(skb, offset, extension, sizeof(extension)) < 0)
+		extension = header_at(skb, offset, extension_buffer, sizeof(extension_buffer));
+		if (!extension)
 			break;
 		if (next_header == IPPROTO_FRAGMENT_HEADER) {
-			__be16 fragment_offset;
+			__be16 fragment_offset_buffer;
+			const __be16 *fragment_offset = header_at(skb, offset + 2, &fragment_offset_buffer, sizeof(__be16));
 
-			if (load_header(skb, offset + 2, &fragment_offset, sizeof(fragment_offset)) < 0)
+			if (!fragment_offset)
 				break;
 			extension_length = 8;
-			if (bpf_ntohs(fragment_offset) & IPV6_FRAGMENT_OFFSET_MASK) {
+			if (bpf_ntohs(*fragment_offset) & IPV6_FRAGMENT_OFFSET_MASK) {
 				count_event(FLOW_COUNTER_NON_FIRST_FRAGMENT);
 				key->protocol = extension[0];
 				layout->headers_length = offset + extension_length;
@@ -216,22 +226,24 @@ static __always_inline void parse_l4(struct __sk_buff *skb, struct flow_key *key
 
 	switch (key->protocol) {
 	case IPPROTO_TCP: {
-		struct tcphdr tcp;
+		struct tcphdr buffer;
+		const struct tcphdr *tcp = header_at(skb, l4_offset, &buffer, sizeof(buffer));
 
-		if (load_header(skb, l4_offset, &tcp, sizeof(tcp)) < 0)
+		if (!tcp)
 			goto truncated;
-		key->source_port = bpf_ntohs(tcp.source);
-		key->destination_port = bpf_ntohs(tcp.dest);
+		key->source_port = bpf_ntohs(tcp->source);
+		key->destination_port = bpf_ntohs(tcp->dest);
 		/* The flag byte follows the 4-bit data offset: FIN..CWR in one byte. */
-		layout->tcp_flags = ((__u8 *)&tcp)[13];
-		header_length = tcp.doff * 4;
+		layout->tcp_flags = ((const __u8 *)tcp)[13];
+		header_length = tcp->doff * 4;
 		break;
 	}
 	case IPPROTO_UDP:
 	case IPPROTO_SCTP: {
-		__be16 ports[2];
+		__be16 buffer[2];
+		const __be16 *ports = header_at(skb, l4_offset, buffer, sizeof(buffer));
 
-		if (load_header(skb, l4_offset, ports, sizeof(ports)) < 0)
+		if (!ports)
 			goto truncated;
 		key->source_port = bpf_ntohs(ports[0]);
 		key->destination_port = bpf_ntohs(ports[1]);
@@ -240,9 +252,10 @@ static __always_inline void parse_l4(struct __sk_buff *skb, struct flow_key *key
 	}
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMP_V6: {
-		__u8 type_code[2];
+		__u8 buffer[2];
+		const __u8 *type_code = header_at(skb, l4_offset, buffer, sizeof(buffer));
 
-		if (load_header(skb, l4_offset, type_code, sizeof(type_code)) < 0)
+		if (!type_code)
 			goto truncated;
 		key->icmp_type = type_code[0];
 		key->icmp_code = type_code[1];
