@@ -8,10 +8,10 @@
  * struct flow_counts: wire packets and bytes with GSO/GRO super-packets expanded,
  * first and last time (CLOCK_MONOTONIC ns, tick resolution), OR of the TCP flags.
  * The counts go to this CPU's hot-flow slot of the hook when it holds the same
- * flow, else the slot's flow moves to the active inner hash map (looked up through
- * active_flows) and the packet's flow takes the slot. User space swaps the active
- * generation (map and slots) and drains the idle one, so no update races a delete
- * and counts are exact.
+ * flow, else the slot's flow moves to the active generation's inner hash map
+ * (looked up through active_flows) and the packet's flow takes the slot. User space
+ * flips the active generation (map and slots) and drains the idle one, so no update
+ * races a delete and counts are exact.
  *
  * Rules: a non-first fragment carries no L4 header; it is counted under its
  * addresses and protocol with ports (and ICMP type/code) 0. The same goes for a
@@ -19,7 +19,7 @@
  *
  * Failure modes, each counted in flow_events (user space exports them):
  * the map is full (map_full) or refuses an update (map_update_failed), the outer
- * map is empty (no_active_map) — these three count the packets lost — headers are truncated (truncated_l2, truncated_l3:
+ * map holds no map for the generation (no_active_map) — these three count the packets lost — headers are truncated (truncated_l2, truncated_l3:
  * the packet is lost; truncated_l4: counted without ports), too many VLAN tags
  * (vlan_too_deep: lost) or IPv6 extension headers (counted without ports).
  * Non-IP frames (ARP, LLDP) are counted as not_ip and belong to no flow.

@@ -67,11 +67,10 @@ static __always_inline void add_to_entry(struct flow_counts *entry, const struct
 		__sync_fetch_and_or(&entry->tcp_flags, counts->tcp_flags);
 }
 
-/* Adds counts to the key's entry in the active flow map; packets it has no room for are counted as lost. */
-static __always_inline void add_to_active_map(const struct flow_key *key, const struct flow_counts *counts)
+/* Adds counts to the key's entry in the generation's flow map; packets it has no room for are counted as lost. */
+static __always_inline void add_to_active_map(__u32 generation, const struct flow_key *key, const struct flow_counts *counts)
 {
-	__u32 active_index = 0;
-	void *flows = bpf_map_lookup_elem(&active_flows, &active_index);
+	void *flows = bpf_map_lookup_elem(&active_flows, &generation);
 
 	if (!flows) {
 		count_events(FLOW_COUNTER_NO_ACTIVE_MAP, counts->packets);
@@ -85,8 +84,13 @@ static __always_inline void add_to_active_map(const struct flow_key *key, const 
 	}
 	long error = bpf_map_update_elem(flows, key, counts, BPF_NOEXIST);
 
-	if (!error)
+	if (!error) {
+		__u64 *inserted = bpf_map_lookup_elem(&flows_inserted, &generation);
+
+		if (inserted)
+			*inserted += 1; /* per-CPU slot: no other writer */
 		return;
+	}
 	if (error == -EEXIST) {
 		/* Another CPU inserted the same flow between our lookup and update. */
 		entry = bpf_map_lookup_elem(flows, key);
@@ -126,13 +130,15 @@ static __always_inline void flow_update(struct __sk_buff *skb, const struct flow
 	 * in milliseconds and timeouts are seconds, so a tick is precise enough.
 	 */
 	__u64 now_ns = bpf_ktime_get_coarse_ns();
-	__u32 slot_index = (active_generation & 1) * HOT_FLOW_SLOTS +
+	/* Read once: the map, the slots and the insert count are the same generation's. */
+	__u32 generation = active_generation & 1;
+	__u32 slot_index = generation * HOT_FLOW_SLOTS +
 			   (((key->interface_index << 1) | key->direction) & (HOT_FLOW_SLOTS - 1));
 	struct hot_flow *hot = bpf_map_lookup_elem(&hot_flows, &slot_index);
 	struct flow_counts counts = counts_of(&totals, now_ns, layout->tcp_flags);
 
 	if (!hot) { /* cannot happen: the index is in range */
-		add_to_active_map(key, &counts);
+		add_to_active_map(generation, key, &counts);
 		return;
 	}
 	if (hot->counts.packets && same_flow(&hot->key, key)) {
@@ -144,7 +150,7 @@ static __always_inline void flow_update(struct __sk_buff *skb, const struct flow
 		return;
 	}
 	if (hot->counts.packets)
-		add_to_active_map(&hot->key, &hot->counts);
+		add_to_active_map(generation, &hot->key, &hot->counts);
 	hot->key = *key;
 	hot->counts = counts;
 }

@@ -84,7 +84,8 @@ Status FlowCapture::Load() {
     return Fail(error, "load BPF object");
   }
   skeleton_ = skeleton;
-  flows_b_active_ = false;  // active_flows starts with flows_a (see bpf/flow_maps.h)
+  active_generation_ = 0;  // the .bss starts zeroed: programs write to flows_a first
+  inserts_drained_ = {};
   return Status::Ok();
 }
 
@@ -198,34 +199,48 @@ Status FlowCapture::DetachLocked(uint32_t interface_index, const Attachment& att
 Status FlowCapture::ReadCounters(uint64_t* totals) {
   int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return Fail(cpus, "count possible CPUs");
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
-  int fd = bpf_map__fd(skeleton_->maps.flow_events);
+  // One batch call for every counter: per counter, every possible CPU's value.
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus) * FLOW_COUNTER_COUNT);
+  std::vector<uint32_t> counters(FLOW_COUNTER_COUNT);
+  uint32_t next = 0, count = FLOW_COUNTER_COUNT;
+  int error = bpf_map_lookup_batch(bpf_map__fd(skeleton_->maps.flow_events), nullptr, &next, counters.data(),
+                                   per_cpu.data(), &count, nullptr);
+  if (error && error != -ENOENT) return Fail(error, "read event counters");
+  if (count != FLOW_COUNTER_COUNT) return Status::Fail(-EIO, "read event counters: short batch");
   for (uint32_t counter = 0; counter < FLOW_COUNTER_COUNT; counter++) {
-    int error = bpf_map_lookup_elem(fd, &counter, per_cpu.data());
-    if (error) return Fail(error, "read event counters");
     totals[counter] = 0;
-    for (uint64_t count : per_cpu) totals[counter] += count;
+    for (int cpu = 0; cpu < cpus; cpu++) totals[counter] += per_cpu[counter * cpus + cpu];
   }
+  return Status::Ok();
+}
+
+Status FlowCapture::ReadInserts(uint32_t generation, uint64_t* total) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return Fail(cpus, "count possible CPUs");
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+  int error = bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.flows_inserted), &generation, per_cpu.data());
+  if (error) return Fail(error, "read flow insert counts");
+  *total = 0;
+  for (uint64_t count : per_cpu) *total += count;
   return Status::Ok();
 }
 
 Status FlowCapture::Drain(const DrainBatchSink& sink) {
   std::lock_guard<std::mutex> lock(drain_mutex_);
   if (skeleton_ == nullptr) return Status::Fail(-EBADF, "capture is not loaded or closed");
-  bpf_map* to_drain = flows_b_active_ ? skeleton_->maps.flows_b : skeleton_->maps.flows_a;
-  bpf_map* to_activate = flows_b_active_ ? skeleton_->maps.flows_a : skeleton_->maps.flows_b;
+  const uint32_t idle_generation = active_generation_;
+  bpf_map* to_drain = idle_generation == 1 ? skeleton_->maps.flows_b : skeleton_->maps.flows_a;
 
-  // Programs read the generation before the map; the kernel waits for running
-  // programs on a map-in-map update: once the update returns, nothing writes to
-  // to_drain or to the idle generation's hot-flow slots any more, so draining them
-  // races with no update.
-  const uint32_t idle_generation = flows_b_active_ ? 1 : 0;
+  // A program reads the generation once and uses that generation's map, slots and
+  // insert count. The kernel waits for running programs after any update of a
+  // map-in-map (maybe_wait_bpf_programs), so putting the idle map back into its
+  // own slot returns only once no program can still write to the idle generation:
+  // draining it races with no update.
   __atomic_store_n(&skeleton_->bss->active_generation, 1 - idle_generation, __ATOMIC_SEQ_CST);
-  uint32_t active_slot = 0;
-  int activate_fd = bpf_map__fd(to_activate);
-  int error = bpf_map_update_elem(bpf_map__fd(skeleton_->maps.active_flows), &active_slot, &activate_fd, BPF_ANY);
-  if (error) return Fail(error, "swap active flow map");
-  flows_b_active_ = !flows_b_active_;
+  active_generation_ = 1 - idle_generation;
+  int drain_fd = bpf_map__fd(to_drain);
+  int error = bpf_map_update_elem(bpf_map__fd(skeleton_->maps.active_flows), &idle_generation, &drain_fd, BPF_ANY);
+  if (error) return Fail(error, "wait for programs writing to the idle flow map");
 
   DrainHeader header{};
   header.magic = kDrainMagic;
@@ -252,15 +267,22 @@ Status FlowCapture::Drain(const DrainBatchSink& sink) {
     sink(std::move(batch));
     delivered = true;
   };
-  const int drain_fd = bpf_map__fd(to_drain);
-  uint32_t batch_token = 0;
-  for (bool first_batch = true;; first_batch = false) {
-    uint32_t count = kDrainBatch;
-    error = bpf_map_lookup_and_delete_batch(drain_fd, first_batch ? nullptr : &batch_token, &batch_token, keys_.data(),
-                                            values_.data(), &count, nullptr);
-    if (error && error != -ENOENT) return Fail(error, "drain flow map");
-    if (count > 0) deliver(count, true);
-    if (error == -ENOENT) break;  // end of the map, with a partial last batch
+  uint64_t inserts = 0;
+  Status inserted = ReadInserts(idle_generation, &inserts);
+  if (!inserted.ok()) return inserted;
+  // Entries only come from inserts, and a complete walk deletes them all: with no
+  // insert since the last complete walk the map is empty.
+  if (inserts != inserts_drained_[idle_generation]) {
+    uint32_t batch_token = 0;
+    for (bool first_batch = true;; first_batch = false) {
+      uint32_t count = kDrainBatch;
+      error = bpf_map_lookup_and_delete_batch(drain_fd, first_batch ? nullptr : &batch_token, &batch_token,
+                                              keys_.data(), values_.data(), &count, nullptr);
+      if (error && error != -ENOENT) return Fail(error, "drain flow map");
+      if (count > 0) deliver(count, true);
+      if (error == -ENOENT) break;  // end of the map, with a partial last batch
+    }
+    inserts_drained_[idle_generation] = inserts;
   }
   uint32_t hot_count = 0;
   Status hot = TakeHotFlows(idle_generation, &hot_count);
@@ -275,29 +297,38 @@ Status FlowCapture::TakeHotFlows(uint32_t generation, uint32_t* count) {
   if (cpus <= 0) return Fail(cpus, "count possible CPUs");
   // Per-CPU values come as one array of every possible CPU's value, each rounded up to 8 bytes.
   static_assert(sizeof(hot_flow) % 8 == 0, "per-CPU values are 8-byte aligned");
-  std::vector<hot_flow> per_cpu(static_cast<size_t>(cpus));
-  const std::vector<hot_flow> empty(static_cast<size_t>(cpus));
+  const size_t cpu_count = static_cast<size_t>(cpus);
+  std::vector<hot_flow> per_cpu(HOT_FLOW_SLOTS * cpu_count);
+  std::vector<uint32_t> indexes(HOT_FLOW_SLOTS);
   const int fd = bpf_map__fd(skeleton_->maps.hot_flows);
+  // One batch call reads the generation's slots; in_batch is the index before the first.
+  uint32_t before_first = generation * HOT_FLOW_SLOTS - 1, next = 0, read = HOT_FLOW_SLOTS;
+  int error = bpf_map_lookup_batch(fd, generation == 0 ? nullptr : &before_first, &next, indexes.data(), per_cpu.data(),
+                                   &read, nullptr);
+  if (error && error != -ENOENT) return Fail(error, "read hot-flow slots");
+  if (read != HOT_FLOW_SLOTS) return Status::Fail(-EIO, "read hot-flow slots: short batch");
   *count = 0;
-  keys_.resize(std::max<size_t>(keys_.size(), HOT_FLOW_SLOTS * per_cpu.size()));
+  keys_.resize(std::max<size_t>(keys_.size(), per_cpu.size()));
   values_.resize(keys_.size());
+  std::vector<uint32_t> held;
   for (uint32_t slot = 0; slot < HOT_FLOW_SLOTS; slot++) {
-    uint32_t index = generation * HOT_FLOW_SLOTS + slot;
-    int error = bpf_map_lookup_elem(fd, &index, per_cpu.data());
-    if (error) return Fail(error, "read hot-flow slots");
-    bool held = false;
-    for (const hot_flow& flow : per_cpu) {
+    bool slot_held = false;
+    for (size_t cpu = 0; cpu < cpu_count; cpu++) {
+      const hot_flow& flow = per_cpu[slot * cpu_count + cpu];
       if (flow.counts.packets == 0) continue;
       keys_[*count] = flow.key;
       values_[*count] = flow.counts;
       ++*count;
-      held = true;
+      slot_held = true;
     }
-    if (held) {
-      error = bpf_map_update_elem(fd, &index, empty.data(), BPF_ANY);
-      if (error) return Fail(error, "empty hot-flow slots");
-    }
+    if (slot_held) held.push_back(indexes[slot]);
   }
+  if (held.empty()) return Status::Ok();
+  // Empties the slots that held flows (every CPU's copy), again in one call.
+  const std::vector<hot_flow> empty(held.size() * cpu_count);
+  uint32_t emptied = static_cast<uint32_t>(held.size());
+  error = bpf_map_update_batch(fd, held.data(), empty.data(), &emptied, nullptr);
+  if (error) return Fail(error, "empty hot-flow slots");
   return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 // returns a Status. Thread-safe: attach/detach and drain may run on different
 // worker threads at once; close() waits for both.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -44,7 +45,7 @@ class FlowCapture {
   Status Attach(uint32_t interface_index, AttachMode mode);
   // Removes both programs; a vanished interface counts as detached.
   Status Detach(uint32_t interface_index);
-  // Swaps the active generation (flow map and hot-flow slots) and drains the idle
+  // Flips the active generation (flow map and hot-flow slots) and drains the idle
   // one batch by batch into `sink`, so the caller can decode a batch while the
   // kernel reads the next: the map's batches, then one of the hot-flow slots. A key
   // may appear in both. At least one batch (empty when there was nothing); every
@@ -66,6 +67,8 @@ class FlowCapture {
   Status AttachTc(uint32_t interface_index);
   Status DetachLocked(uint32_t interface_index, const Attachment& attachment);
   Status ReadCounters(uint64_t* totals);
+  // Sums what every CPU counted of flows inserted into the generation's map since load.
+  Status ReadInserts(uint32_t generation, uint64_t* total);
   // Moves what the idle generation's hot-flow slots hold (every CPU) into keys_ and
   // values_, and empties the slots for the generation's next turn.
   Status TakeHotFlows(uint32_t generation, uint32_t* count);
@@ -74,7 +77,9 @@ class FlowCapture {
   std::mutex state_mutex_;  // skeleton_ lifetime and attachments_
   std::mutex drain_mutex_;  // one drain at a time; also held by Close()
   flow_capture* skeleton_ = nullptr;
-  bool flows_b_active_ = false;
+  uint32_t active_generation_ = 0;  // what the programs read in active_generation
+  // Per generation: the insert count when its map was last walked to the end.
+  std::array<uint64_t, 2> inserts_drained_{};
   std::map<uint32_t, Attachment> attachments_;
   // Batch-read scratch, kDrainBatch entries each, kept between drains.
   std::vector<flow_key> keys_;
