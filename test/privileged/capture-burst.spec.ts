@@ -19,7 +19,7 @@ for (const { mode, unmet } of ATTACH_MODES) {
         lab = await Lab.create({ pods: 2 });
         agent = CaptureAgent.start(lab, { EBPF_ATTACH_MODE: mode });
         await agent.waitUntilReady();
-        for (const pod of lab.podList) await agent.waitForLog(new RegExp(`Attached eBPF program to ${pod.hostInterface}$`));
+        await agent.waitUntilAttached(lab.podList);
       });
 
       afterAll(async () => {

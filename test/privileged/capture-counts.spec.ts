@@ -25,7 +25,7 @@ for (const { mode, unmet } of ATTACH_MODES) {
         agent = CaptureAgent.start(lab, { EBPF_ATTACH_MODE: mode, EBPF_BUFFER_SIZE: '16384' });
         const health = await agent.waitUntilReady();
         expect(health.details).toMatchObject({ attachMode: mode, phase: 'running' });
-        for (const pod of lab.podList) await agent.waitForLog(new RegExp(`Attached eBPF program to ${pod.hostInterface}$`));
+        await agent.waitUntilAttached(lab.podList);
       });
 
       afterAll(async () => {

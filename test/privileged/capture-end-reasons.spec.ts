@@ -58,7 +58,7 @@ for (const { mode, unmet } of ATTACH_MODES) {
         [a, b] = lab.podList;
         agent = CaptureAgent.start(lab, { EBPF_ATTACH_MODE: mode });
         await agent.waitUntilReady();
-        for (const pod of lab.podList) await agent.waitForLog(new RegExp(`Attached eBPF program to ${pod.hostInterface}$`));
+        await agent.waitUntilAttached(lab.podList);
       });
 
       beforeEach(async () => {

@@ -46,10 +46,10 @@ for (const { mode, unmet } of ATTACH_MODES) {
         try {
           await agent.waitUntilReady();
           const [a, b] = lab.podList;
-          await agent.waitForLog(new RegExp(`Attached eBPF program to ${b.hostInterface}$`));
+          await agent.waitUntilAttached([b]);
 
           const c = await lab.addPod();
-          await agent.waitForLog(new RegExp(`Attached eBPF program to ${c.hostInterface}$`));
+          await agent.waitUntilAttached([c]);
           await agent.drain();
           const flow = await sendUdp(lab, a, c, { family: 4, count: 300, payloadBytes: 100, sourcePort: 42_000, destinationPort: 5002 });
           const observed = new ObservedFlows();
@@ -83,7 +83,7 @@ for (const { mode, unmet } of ATTACH_MODES) {
         const [a, b] = lab.podList;
         const killed = CaptureAgent.start(lab, { EBPF_ATTACH_MODE: mode });
         await killed.waitUntilReady();
-        await killed.waitForLog(new RegExp(`Attached eBPF program to ${b.hostInterface}$`));
+        await killed.waitUntilAttached([b]);
         const oldPrograms = await loadedCapturePrograms();
         expect(await killed.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
         if (mode === 'tc') {
@@ -97,7 +97,7 @@ for (const { mode, unmet } of ATTACH_MODES) {
         const agent = CaptureAgent.start(lab, { EBPF_ATTACH_MODE: mode });
         try {
           await agent.waitUntilReady();
-          await agent.waitForLog(new RegExp(`Attached eBPF program to ${b.hostInterface}$`));
+          await agent.waitUntilAttached([b]);
           for (const pod of lab.podList) {
             for (const hook of ['ingress', 'egress'] as const) {
               const filters = await tcFilterPrograms(lab, pod.hostInterface, hook);

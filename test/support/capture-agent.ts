@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ComponentHealth } from '../../src/application/ports/component-health.js';
 import type { FlowDelta } from '../../src/domain/flow/flow-observation.js';
-import type { Lab } from '../lab/lab.js';
+import type { Lab, LabPod } from '../lab/lab.js';
 
 export interface AgentLog {
   readonly level: string;
@@ -127,6 +127,11 @@ export class CaptureAgent {
       if (Date.now() > deadline) throw new Error(`capture agent not ready: ${health.reason} ${JSON.stringify(health.details)}`);
       await sleep(50);
     }
+  }
+
+  /** Waits until the agent logs its programs attached to each pod's host-side veth. */
+  async waitUntilAttached(pods: readonly LabPod[]): Promise<void> {
+    for (const pod of pods) await this.waitForLog(new RegExp(`Attached eBPF program to ${pod.hostInterface}$`));
   }
 
   /** Waits for a log line whose message matches. */
