@@ -47,13 +47,24 @@ struct {
 	__type(value, __u64);
 } flows_inserted SEC(".maps");
 
-/* Key: generation * HOT_FLOW_SLOTS + slot. Value: per-CPU struct hot_flow. */
+/*
+ * Key: hot_flow_index(cpu, generation, slot). Value: struct hot_flow.
+ * A plain array indexed by CPU rather than a per-CPU array: a lookup is an offset
+ * from a constant address, where a per-CPU array first loads the element's
+ * per-CPU pointer (one more cold cache line per run), and BPF_F_MMAPABLE starts
+ * the values at a page boundary, so slots are cache-line aligned. Measured on TCP
+ * bulk, side by side: ~15 ns less per run. User space sizes it to the possible
+ * CPUs before load, and reads and empties the idle generation's slots through
+ * mmap.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2 * HOT_FLOW_SLOTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2 * HOT_FLOW_SLOTS); /* × possible CPUs, set before load */
 	__type(key, __u32);
 	__type(value, struct hot_flow);
 } hot_flows SEC(".maps");
+_Static_assert(sizeof(struct hot_flow) == HOT_FLOW_BYTES, "a hot-flow slot is two whole cache lines");
 
 /* Key: enum flow_counter. Value: per-CPU event count since load. */
 struct {

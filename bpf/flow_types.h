@@ -50,14 +50,25 @@ struct flow_counts {
  * direction), counted there with plain adds and no hash lookup until another
  * flow takes the slot, which moves these counts into the flow map. counts.packets
  * 0 means empty. User space drains the slots of the idle generation with the map.
+ * Padded to two whole cache lines: the slots start at a page boundary (see
+ * hot_flows), so a slot touches two lines and shares none with another CPU's.
  */
+#define HOT_FLOW_BYTES 128
+
 struct hot_flow {
 	struct flow_key key;
 	struct flow_counts counts;
+	__u8 reserved[HOT_FLOW_BYTES - sizeof(struct flow_key) - sizeof(struct flow_counts)];
 };
 
 /* Slots per CPU and generation (a power of two), chosen by interface index and direction. */
 #define HOT_FLOW_SLOTS 16
+
+/* Where a CPU's slot of one generation lies in hot_flows: each CPU's 2 × 16 slots are one page. */
+static inline __attribute__((always_inline)) __u32 hot_flow_index(__u32 cpu, __u32 generation, __u32 slot)
+{
+	return (cpu * 2 + generation) * HOT_FLOW_SLOTS + slot;
+}
 
 /*
  * Kernel event counters: X(enum suffix, metric reason, is a loss).

@@ -114,7 +114,7 @@ _Static_assert(sizeof(struct flow_key) == 6 * sizeof(__u64), "same_flow compares
 /*
  * Counts one packet. Packets come in runs of one flow per hook (a TCP window, a
  * UDP stream), so the CPU's hot-flow slot of this hook usually holds the packet's
- * flow already: plain adds to per-CPU memory, where the hash map costs a hash of
+ * flow already: plain adds to this CPU's slot, where the hash map costs a hash of
  * the 48-byte key, a bucket walk and atomic adds (measured: about half the
  * program's cost). A different flow takes the slot, and the counts it held move
  * to the map.
@@ -132,17 +132,17 @@ static __always_inline void flow_update(struct __sk_buff *skb, const struct flow
 	__u64 now_ns = bpf_ktime_get_coarse_ns();
 	/* Read once: the map, the slots and the insert count are the same generation's. */
 	__u32 generation = active_generation & 1;
-	__u32 slot_index = generation * HOT_FLOW_SLOTS +
-			   (((key->interface_index << 1) | key->direction) & (HOT_FLOW_SLOTS - 1));
+	__u32 slot_index = hot_flow_index(bpf_get_smp_processor_id(), generation,
+					  ((key->interface_index << 1) | key->direction) & (HOT_FLOW_SLOTS - 1));
 	struct hot_flow *hot = bpf_map_lookup_elem(&hot_flows, &slot_index);
 	struct flow_counts counts = counts_of(&totals, now_ns, layout->tcp_flags);
 
-	if (!hot) { /* cannot happen: the index is in range */
+	if (!hot) { /* cannot happen: user space sized the array to the possible CPUs */
 		add_to_active_map(generation, key, &counts);
 		return;
 	}
 	if (hot->counts.packets && same_flow(&hot->key, key)) {
-		hot->counts.packets += totals.packets; /* per-CPU memory: no other writer */
+		hot->counts.packets += totals.packets; /* this CPU's slot: no other writer */
 		hot->counts.ip_octets += totals.ip_octets;
 		hot->counts.layer2_octets += totals.layer2_octets;
 		hot->counts.last_seen_ns = now_ns;

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,16 +75,31 @@ FlowCapture::~FlowCapture() { Close(); }
 Status FlowCapture::Load() {
   std::scoped_lock lock(drain_mutex_, state_mutex_);
   if (skeleton_ != nullptr) return Status::Ok();
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return Fail(cpus, "count possible CPUs");
   flow_capture* skeleton = flow_capture__open();
   if (skeleton == nullptr) return Fail(errno, "open BPF object");
+  const uint32_t hot_flow_count = hot_flow_index(static_cast<uint32_t>(cpus), 0, 0);
   int error = bpf_map__set_max_entries(skeleton->maps.flows_a, options_.entries_per_map);
   if (!error) error = bpf_map__set_max_entries(skeleton->maps.flows_b, options_.entries_per_map);
+  if (!error) error = bpf_map__set_max_entries(skeleton->maps.hot_flows, hot_flow_count);
   if (!error) error = flow_capture__load(skeleton);
   if (error) {
     flow_capture__destroy(skeleton);
     return Fail(error, "load BPF object");
   }
+  // Each CPU's slots are one page, so the mapping covers the array exactly.
+  static_assert(2 * HOT_FLOW_SLOTS * sizeof(hot_flow) == 4096, "a CPU's hot-flow slots fill one page");
+  const size_t hot_flow_bytes = hot_flow_count * sizeof(hot_flow);
+  void* slots = mmap(nullptr, hot_flow_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skeleton->maps.hot_flows), 0);
+  if (slots == MAP_FAILED) {
+    error = -errno;
+    flow_capture__destroy(skeleton);
+    return Fail(error, "map hot-flow slots");
+  }
   skeleton_ = skeleton;
+  cpu_count_ = static_cast<uint32_t>(cpus);
+  hot_flows_ = static_cast<hot_flow*>(slots);
   active_generation_ = 0;  // the .bss starts zeroed: programs write to flows_a first
   inserts_drained_ = {};
   return Status::Ok();
@@ -197,10 +213,8 @@ Status FlowCapture::DetachLocked(uint32_t interface_index, const Attachment& att
 }
 
 Status FlowCapture::ReadCounters(uint64_t* totals) {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return Fail(cpus, "count possible CPUs");
   // One batch call for every counter: per counter, every possible CPU's value.
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus) * FLOW_COUNTER_COUNT);
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(cpu_count_) * FLOW_COUNTER_COUNT);
   std::vector<uint32_t> counters(FLOW_COUNTER_COUNT);
   uint32_t next = 0, count = FLOW_COUNTER_COUNT;
   int error = bpf_map_lookup_batch(bpf_map__fd(skeleton_->maps.flow_events), nullptr, &next, counters.data(),
@@ -209,15 +223,13 @@ Status FlowCapture::ReadCounters(uint64_t* totals) {
   if (count != FLOW_COUNTER_COUNT) return Status::Fail(-EIO, "read event counters: short batch");
   for (uint32_t counter = 0; counter < FLOW_COUNTER_COUNT; counter++) {
     totals[counter] = 0;
-    for (int cpu = 0; cpu < cpus; cpu++) totals[counter] += per_cpu[counter * cpus + cpu];
+    for (uint32_t cpu = 0; cpu < cpu_count_; cpu++) totals[counter] += per_cpu[counter * cpu_count_ + cpu];
   }
   return Status::Ok();
 }
 
 Status FlowCapture::ReadInserts(uint32_t generation, uint64_t* total) {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return Fail(cpus, "count possible CPUs");
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+  std::vector<uint64_t> per_cpu(cpu_count_);
   int error = bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.flows_inserted), &generation, per_cpu.data());
   if (error) return Fail(error, "read flow insert counts");
   *total = 0;
@@ -285,57 +297,36 @@ Status FlowCapture::Drain(const DrainBatchSink& sink) {
     inserts_drained_[idle_generation] = inserts;
   }
   uint32_t hot_count = 0;
-  Status hot = TakeHotFlows(idle_generation, &hot_count);
-  if (!hot.ok()) return hot;
+  TakeHotFlows(idle_generation, &hot_count);
   // The hot-flow batch goes out when it holds flows, or as the one empty batch when nothing else did.
   if (hot_count > 0 || !delivered) deliver(hot_count, false);
   return Status::Ok();
 }
 
-Status FlowCapture::TakeHotFlows(uint32_t generation, uint32_t* count) {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return Fail(cpus, "count possible CPUs");
-  // Per-CPU values come as one array of every possible CPU's value, each rounded up to 8 bytes.
-  static_assert(sizeof(hot_flow) % 8 == 0, "per-CPU values are 8-byte aligned");
-  const size_t cpu_count = static_cast<size_t>(cpus);
-  std::vector<hot_flow> per_cpu(HOT_FLOW_SLOTS * cpu_count);
-  std::vector<uint32_t> indexes(HOT_FLOW_SLOTS);
-  const int fd = bpf_map__fd(skeleton_->maps.hot_flows);
-  // One batch call reads the generation's slots; in_batch is the index before the first.
-  uint32_t before_first = generation * HOT_FLOW_SLOTS - 1, next = 0, read = HOT_FLOW_SLOTS;
-  int error = bpf_map_lookup_batch(fd, generation == 0 ? nullptr : &before_first, &next, indexes.data(), per_cpu.data(),
-                                   &read, nullptr);
-  if (error && error != -ENOENT) return Fail(error, "read hot-flow slots");
-  if (read != HOT_FLOW_SLOTS) return Status::Fail(-EIO, "read hot-flow slots: short batch");
+void FlowCapture::TakeHotFlows(uint32_t generation, uint32_t* count) {
+  // No program writes to the idle generation's slots now (see Drain), so they are
+  // read and emptied in place, through the mapping, with no system call.
   *count = 0;
-  keys_.resize(std::max<size_t>(keys_.size(), per_cpu.size()));
+  keys_.resize(std::max<size_t>(keys_.size(), static_cast<size_t>(cpu_count_) * HOT_FLOW_SLOTS));
   values_.resize(keys_.size());
-  std::vector<uint32_t> held;
-  for (uint32_t slot = 0; slot < HOT_FLOW_SLOTS; slot++) {
-    bool slot_held = false;
-    for (size_t cpu = 0; cpu < cpu_count; cpu++) {
-      const hot_flow& flow = per_cpu[slot * cpu_count + cpu];
+  for (uint32_t cpu = 0; cpu < cpu_count_; cpu++) {
+    for (uint32_t slot = 0; slot < HOT_FLOW_SLOTS; slot++) {
+      hot_flow& flow = hot_flows_[hot_flow_index(cpu, generation, slot)];
       if (flow.counts.packets == 0) continue;
       keys_[*count] = flow.key;
       values_[*count] = flow.counts;
       ++*count;
-      slot_held = true;
+      flow.counts.packets = 0;  // empty: the next packet on this CPU and hook takes the slot
     }
-    if (slot_held) held.push_back(indexes[slot]);
   }
-  if (held.empty()) return Status::Ok();
-  // Empties the slots that held flows (every CPU's copy), again in one call.
-  const std::vector<hot_flow> empty(held.size() * cpu_count);
-  uint32_t emptied = static_cast<uint32_t>(held.size());
-  error = bpf_map_update_batch(fd, held.data(), empty.data(), &emptied, nullptr);
-  if (error) return Fail(error, "empty hot-flow slots");
-  return Status::Ok();
 }
 
 void FlowCapture::Close() {
   std::scoped_lock lock(drain_mutex_, state_mutex_);
   for (const auto& [interface_index, attachment] : attachments_) DetachLocked(interface_index, attachment);
   attachments_.clear();
+  if (hot_flows_ != nullptr) munmap(hot_flows_, static_cast<size_t>(hot_flow_index(cpu_count_, 0, 0)) * sizeof(hot_flow));
+  hot_flows_ = nullptr;
   if (skeleton_ != nullptr) flow_capture__destroy(skeleton_);
   skeleton_ = nullptr;
   keys_ = {};

@@ -16,6 +16,7 @@
 struct flow_capture;  // the bpftool skeleton
 struct flow_key;
 struct flow_counts;
+struct hot_flow;
 
 namespace flowcapture {
 
@@ -71,12 +72,14 @@ class FlowCapture {
   Status ReadInserts(uint32_t generation, uint64_t* total);
   // Moves what the idle generation's hot-flow slots hold (every CPU) into keys_ and
   // values_, and empties the slots for the generation's next turn.
-  Status TakeHotFlows(uint32_t generation, uint32_t* count);
+  void TakeHotFlows(uint32_t generation, uint32_t* count);
 
   const CaptureOptions options_;
   std::mutex state_mutex_;  // skeleton_ lifetime and attachments_
   std::mutex drain_mutex_;  // one drain at a time; also held by Close()
   flow_capture* skeleton_ = nullptr;
+  uint32_t cpu_count_ = 0;             // possible CPUs, as the per-CPU maps and hot_flows are sized
+  hot_flow* hot_flows_ = nullptr;      // the hot_flows array, mapped into our memory
   uint32_t active_generation_ = 0;  // what the programs read in active_generation
   // Per generation: the insert count when its map was last walked to the end.
   std::array<uint64_t, 2> inserts_drained_{};
