@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Lab, LabPod, LabService, ServiceProtocol } from './lab.js';
@@ -323,6 +323,53 @@ export async function sendUdpTakingTurns(
     expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress: address(to, family), destinationPort }, rounds, payloadBytes),
   );
   return { flows, delivered };
+}
+
+/**
+ * One UDP socket shared by a process per CPU the sender may run on, each pinned
+ * to its CPU and sending `count` datagrams at the same time as the others. A
+ * veth delivers in the sender's context, so the host veth's programs count the
+ * same flow on every CPU at once.
+ */
+const EVERY_CPU_SENDER = `
+import os, socket, sys, time
+source, source_port, host, port, count, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((source, source_port))
+payload = b'x' * size
+children = []
+for cpu in sorted(os.sched_getaffinity(0)):
+    child = os.fork()
+    if child == 0:
+        os.sched_setaffinity(0, {cpu})
+        for index in range(count):
+            s.sendto(payload, (host, port))
+            if index % 50 == 49:
+                time.sleep(0.001)
+        os._exit(0)
+    children.append(child)
+for child in children:
+    os.waitpid(child, 0)
+print('sent', flush=True)
+`;
+
+/**
+ * Sends one UDP flow from every CPU at once: `countPerCpu` datagrams from each of
+ * the CPUs this process may use (the pod's sender inherits the same set).
+ */
+export async function sendUdpFromEveryCpu(
+  lab: Lab,
+  from: LabPod,
+  to: LabPod,
+  options: { family: Family; countPerCpu: number; payloadBytes: number; sourcePort: number; destinationPort: number },
+): Promise<{ flow: ExpectedFlow; delivered: number; cpus: number }> {
+  const { family, countPerCpu, payloadBytes, sourcePort, destinationPort } = options;
+  const cpus = availableParallelism();
+  const delivered = await burstDelivered(lab, from, to, { family, ports: [destinationPort], expected: cpus * countPerCpu }, [
+    EVERY_CPU_SENDER, address(from, family), String(sourcePort), address(to, family), String(destinationPort), String(countPerCpu), String(payloadBytes),
+  ]);
+  const flow = expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress: address(to, family), destinationPort }, cpus * countPerCpu, payloadBytes);
+  return { flow, delivered, cpus };
 }
 
 /*

@@ -1,5 +1,5 @@
 import { Lab, type LabPod } from '../lab/lab.js';
-import { capturePodFrames, disableOffloads, expectedTcpSender, ping, sendUdp, sendUdpTakingTurns, tcpTransfer, type ExpectedFlow } from '../lab/traffic.js';
+import { capturePodFrames, disableOffloads, expectedTcpSender, ping, sendUdp, sendUdpFromEveryCpu, sendUdpTakingTurns, tcpTransfer, type ExpectedFlow } from '../lab/traffic.js';
 import { CaptureAgent } from '../support/capture-agent.js';
 import { bothObservations, ObservedFlows } from '../support/flow-observations.js';
 import { ATTACH_MODES, describePrivileged } from '../support/privileges.js';
@@ -59,6 +59,16 @@ for (const { mode, unmet } of ATTACH_MODES) {
         );
         expect(result.delivered).toBe(900);
         for (const flow of result.flows) expect(observed.of(flow)).toEqual(bothObservations(flow, a.hostInterface, b.hostInterface));
+      });
+
+      // Each CPU has slots of its own: the same flow counted on every CPU at once
+      // comes out of the drain once per CPU, and the sum is exact.
+      it('counts one UDP flow sent from every CPU at once exactly', async () => {
+        const { result, observed } = await observe(() =>
+          sendUdpFromEveryCpu(lab, a, b, { family: 4, countPerCpu: 10_000, payloadBytes: 64, sourcePort: 43_000, destinationPort: 5003 }),
+        );
+        expect(result.delivered).toBe(result.cpus * 10_000);
+        expect(observed.of(result.flow)).toEqual(bothObservations(result.flow, a.hostInterface, b.hostInterface));
       });
 
       it.each([4, 6] as const)('counts ICMP (IPv%s) echo requests and replies with type and code', async (family) => {
