@@ -79,6 +79,7 @@ Status FlowCapture::Load() {
   if (cpus <= 0) return Fail(cpus, "count possible CPUs");
   flow_capture* skeleton = flow_capture__open();
   if (skeleton == nullptr) return Fail(errno, "open BPF object");
+  // Every possible CPU's slots: the first index past them is the one a next CPU would start at.
   const uint32_t hot_flow_count = hot_flow_index(static_cast<uint32_t>(cpus), 0, 0);
   int error = bpf_map__set_max_entries(skeleton->maps.flows_a, options_.entries_per_map);
   if (!error) error = bpf_map__set_max_entries(skeleton->maps.flows_b, options_.entries_per_map);
@@ -100,6 +101,7 @@ Status FlowCapture::Load() {
   skeleton_ = skeleton;
   cpu_count_ = static_cast<uint32_t>(cpus);
   hot_flows_ = static_cast<hot_flow*>(slots);
+  hot_flows_bytes_ = hot_flow_bytes;
   active_generation_ = 0;  // the .bss starts zeroed: programs write to flows_a first
   inserts_drained_ = {};
   return Status::Ok();
@@ -325,7 +327,7 @@ void FlowCapture::Close() {
   std::scoped_lock lock(drain_mutex_, state_mutex_);
   for (const auto& [interface_index, attachment] : attachments_) DetachLocked(interface_index, attachment);
   attachments_.clear();
-  if (hot_flows_ != nullptr) munmap(hot_flows_, static_cast<size_t>(hot_flow_index(cpu_count_, 0, 0)) * sizeof(hot_flow));
+  if (hot_flows_ != nullptr) munmap(hot_flows_, hot_flows_bytes_);
   hot_flows_ = nullptr;
   if (skeleton_ != nullptr) flow_capture__destroy(skeleton_);
   skeleton_ = nullptr;

@@ -80,6 +80,7 @@ class FlowCapture {
   flow_capture* skeleton_ = nullptr;
   uint32_t cpu_count_ = 0;             // possible CPUs, as the per-CPU maps and hot_flows are sized
   hot_flow* hot_flows_ = nullptr;      // the hot_flows array, mapped into our memory
+  size_t hot_flows_bytes_ = 0;         // the mapping's length
   uint32_t active_generation_ = 0;  // what the programs read in active_generation
   // Per generation: the insert count when its map was last walked to the end.
   std::array<uint64_t, 2> inserts_drained_{};
