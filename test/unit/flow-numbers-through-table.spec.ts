@@ -42,7 +42,7 @@ describe('flow numbers through the flow table', () => {
           firstSeenNs: BigInt(nowMs) * NS_PER_MS,
           lastSeenNs: BigInt(nowMs) * NS_PER_MS,
         };
-        // A key can come out of one drain twice (the map and a hot-flow slot).
+        // A key can come out of one drain more than once (the map, and a hot-flow slot per CPU).
         records.push(record, ...(next() < 0.1 ? [{ ...record, packets: 1 }] : []));
       }
       for (const record of records) {
