@@ -19,9 +19,10 @@
  *
  * Failure modes, each counted in flow_events (user space exports them):
  * the map is full (map_full) or refuses an update (map_update_failed), the outer
- * map holds no map for the generation (no_active_map) — these three count the packets lost — headers are truncated (truncated_l2, truncated_l3:
- * the packet is lost; truncated_l4: counted without ports), too many VLAN tags
- * (vlan_too_deep: lost) or IPv6 extension headers (counted without ports).
+ * map holds no map for the generation (no_active_map) — these three count the
+ * packets lost — headers are truncated (truncated_l2, truncated_l3: the packet is
+ * lost; truncated_l4: counted without ports), too many VLAN tags (vlan_too_deep:
+ * lost) or IPv6 extension headers (counted without ports).
  * Non-IP frames (ARP, LLDP) are counted as not_ip and belong to no flow.
  *
  * Every packet is handed on unchanged: the program never drops, redirects or

@@ -168,8 +168,6 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow_key *ke
 	__u32 offset = layout->l2_length + sizeof(*ip);
 
 	for (int depth = 0; depth < MAX_IPV6_EXTENSION_HEADERS; depth++) {
-		__u8 extension_buffer[2];
-		const __u8 *extension; /* next header, length */
 		__u32 extension_length;
 
 		switch (next_header) {
@@ -185,7 +183,9 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct flow_key *ke
 			*l4_offset = offset;
 			return PARSE_FLOW;
 		}
-		extension = header_at(skb, offset, extension_buffer, sizeof(extension_buffer));
+		__u8 extension_buffer[2];
+		const __u8 *extension = header_at(skb, offset, extension_buffer, sizeof(extension_buffer)); /* next header, length */
+
 		if (!extension)
 			break;
 		if (next_header == IPPROTO_FRAGMENT_HEADER) {

@@ -180,4 +180,3 @@ describePrivileged('capture parsing: a full flow map', () => {
     expect(observed.of(after)).toEqual(bothObservations(after, a.hostInterface, b.hostInterface));
   });
 });
-
