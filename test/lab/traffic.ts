@@ -32,6 +32,8 @@ export type Family = 4 | 6;
 const ETHERNET_HEADER = 14;
 const IP_HEADER = { 4: 20, 6: 40 } as const;
 const UDP_HEADER = 8;
+/** What `ipOptions` adds to each datagram: IPv4 header options, or an IPv6 destination options header. */
+const IP_OPTION_BYTES = { 4: 4, 6: 8 } as const;
 const ICMP_ECHO_HEADER = 8;
 const VLAN_HEADER = 4;
 
@@ -131,9 +133,12 @@ import socket, sys
 source, source_port, host, port, count, size = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((source, source_port))
-if sys.argv[7] == 'destination-options':
+if sys.argv[7] == 'ip-options' and ':' in host:
     # An 8-byte destination options header holding one PadN option (RFC 8200 4.2); the kernel fills in next header.
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+elif sys.argv[7] == 'ip-options':
+    # 4 bytes of IPv4 options: three No Operation and an End of Option List (RFC 791); the header grows to 24 bytes.
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([1, 1, 1, 0]))
 payload = b'x' * size
 for _ in range(count):
     s.sendto(payload, (host, port))
@@ -145,7 +150,7 @@ export async function sendUdp(
   lab: Lab,
   from: LabPod,
   to: LabPod,
-  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; destinationPort: number; ipv6DestinationOptions?: boolean },
+  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; destinationPort: number; ipOptions?: boolean },
 ): Promise<ExpectedFlow> {
   return (await udpStream(lab, from, podTarget(to, options.family, options.destinationPort), options)).client;
 }
@@ -162,17 +167,18 @@ export function sendUdpToService(
 
 /**
  * What `count` UDP datagrams of `payloadBytes` must count as, at IP level and on
- * the wire: IP + UDP headers per datagram, plus Ethernet and `vlanTags` 802.1Q
- * headers in layer 2.
+ * the wire: IP + UDP headers (and `ipOptionBytes`) per datagram, plus Ethernet and
+ * `vlanTags` 802.1Q headers in layer 2.
  */
 function expectedUdp(
   family: Family,
   ends: { sourceAddress: string; sourcePort: number; destinationAddress: string; destinationPort: number },
   count: number,
   payloadBytes: number,
-  vlanIds: readonly number[] = [],
+  options: { vlanIds?: readonly number[]; ipOptionBytes?: number } = {},
 ): ExpectedFlow {
-  const octets = count * (IP_HEADER[family] + UDP_HEADER + payloadBytes);
+  const { vlanIds = [], ipOptionBytes = 0 } = options;
+  const octets = count * (IP_HEADER[family] + ipOptionBytes + UDP_HEADER + payloadBytes);
   return {
     ipVersion: family,
     ...ends,
@@ -185,21 +191,23 @@ function expectedUdp(
   };
 }
 
-/** `ipv6DestinationOptions` adds an 8-byte extension header to every datagram; the expected counts are those without it. */
+/** `ipOptions` adds IP_OPTION_BYTES of options to every datagram: the L4 header is then further in. */
 async function udpStream(
   lab: Lab,
   from: LabPod,
   target: Target,
-  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; ipv6DestinationOptions?: boolean },
+  options: { family: Family; count: number; payloadBytes: number; sourcePort: number; ipOptions?: boolean },
 ): Promise<UdpStream> {
   const { family, count, payloadBytes, sourcePort } = options;
   const receiver = lab.spawn(target.pod.namespace, 'python3', ['-c', UDP_RECEIVER, target.podAddress, String(target.podPort), String(count)]);
   await waitForLine(receiver, /^ready/);
   const receiverDone = finished(receiver);
-  await lab.exec(from.namespace, 'python3', ['-c', UDP_SENDER, address(from, family), String(sourcePort), target.address, String(target.port), String(count), String(payloadBytes), options.ipv6DestinationOptions ? 'destination-options' : 'plain']);
+  await lab.exec(from.namespace, 'python3', ['-c', UDP_SENDER, address(from, family), String(sourcePort), target.address, String(target.port), String(count), String(payloadBytes), options.ipOptions ? 'ip-options' : 'plain']);
   const delivered = Number(/received (\d+)/.exec(await receiverDone)?.[1]);
   const flow = (destinationAddress: string, destinationPort: number) =>
-    expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress, destinationPort }, count, payloadBytes);
+    expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress, destinationPort }, count, payloadBytes, {
+      ipOptionBytes: options.ipOptions ? IP_OPTION_BYTES[family] : 0,
+    });
   return { client: flow(target.address, target.port), backend: flow(target.podAddress, target.podPort), delivered };
 }
 
@@ -436,7 +444,7 @@ export async function sendTaggedUdp(
     '-c', TAGGED_UDP_SENDER, address(from, family), address(to, family), await podMac(lab, to),
     String(sourcePort), String(destinationPort), String(count), String(payloadBytes), vlanIds.join(','),
   ]);
-  return expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress: address(to, family), destinationPort }, count, payloadBytes, vlanIds);
+  return expectedUdp(family, { sourceAddress: address(from, family), sourcePort, destinationAddress: address(to, family), destinationPort }, count, payloadBytes, { vlanIds });
 }
 
 /** Pings (every 10 ms unless told) and returns the echo requests and the echo replies as two flows. */
