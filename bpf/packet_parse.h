@@ -1,6 +1,7 @@
 /*
- * Header parsing into a flow key. Every header is found through header_at:
- * in the skb's linear data when it holds the header, else copied by
+ * Header parsing into a flow key. The common case is read straight from the
+ * linear data (parse_common_ipv4); the general path finds every header through
+ * header_at: in the skb's linear data when it holds the header, else copied by
  * bpf_skb_load_bytes, so headers in non-linear data (GRO) are read too.
  */
 #ifndef PACKET_PARSE_H
@@ -238,8 +239,8 @@ static __always_inline void read_ports(const __be16 *ports, struct flow_key *key
 	key->destination_port = bpf_ntohs(ports[1]);
 }
 
-/* The L4 header was read: every segment of a super-packet repeats the headers up to its end. */
-static __always_inline void l4_read(struct packet_layout *layout, __u32 l4_offset, __u32 header_length)
+/* The L4 header was read: it ends the headers that every segment of a super-packet repeats. */
+static __always_inline void record_l4_header(struct packet_layout *layout, __u32 l4_offset, __u32 header_length)
 {
 	layout->has_l4 = 1;
 	layout->headers_length = l4_offset + header_length;
@@ -287,7 +288,7 @@ static __always_inline void parse_l4(struct __sk_buff *skb, struct flow_key *key
 	default:
 		return;
 	}
-	l4_read(layout, l4_offset, header_length);
+	record_l4_header(layout, l4_offset, header_length);
 	return;
 truncated:
 	count_event(FLOW_COUNTER_TRUNCATED_L4);
@@ -332,7 +333,7 @@ static __always_inline int parse_common_ipv4(struct __sk_buff *skb, struct flow_
 	}
 	layout->l2_length = ETH_HLEN;
 	read_ipv4(ip, key, layout);
-	l4_read(layout, ETH_HLEN + sizeof(*ip), l4_header_length);
+	record_l4_header(layout, ETH_HLEN + sizeof(*ip), l4_header_length);
 	return 1;
 }
 
