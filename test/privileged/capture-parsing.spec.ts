@@ -7,8 +7,9 @@ import { describePrivileged } from '../support/privileges.js';
 jest.setTimeout(120_000);
 
 /*
- * Header parsing paths beyond plain Ethernet + IP + L4. Parsing does not depend
- * on the attach mode, so these run in the default one (TCX on kernels >= 6.6).
+ * Header parsing paths beyond plain Ethernet + IP + L4 (the common case, which the
+ * count tests cover). Parsing does not depend on the attach mode, so these run in
+ * the default one (TCX on kernels >= 6.6).
  */
 
 const MTU = 1500;
@@ -26,7 +27,7 @@ function fragmentLengths(family: Family, payloadBytes: number): number[] {
   return lengths;
 }
 
-describePrivileged('capture parsing: VLAN tags, fragments, IPv6 extension headers', () => {
+describePrivileged('capture parsing: VLAN tags, fragments, IP options, IPv6 extension headers', () => {
   let lab: Lab;
   let agent: CaptureAgent;
   let a: LabPod, b: LabPod;
