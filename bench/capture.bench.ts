@@ -341,13 +341,14 @@ async function peersSection(): Promise<void> {
   for (const load of ['udp 64 B', 'tcp bulk'] as const) {
     const of = (tool: Tool) => samples.filter((sample) => sample.load === load && sample.tool === tool);
     const baselineRate = median(of('none').map((sample) => sample.rate));
+    const cpuOf = (tool: Tool) => median(of(tool).map((sample) => sample.cpuPerMillion));
     print(`### ${load}`);
     print(`| tool | ${header[load]} | ${load === 'tcp bulk' ? 'throughput' : 'packet rate'} kept vs none | CPU s per million ${load === 'tcp bulk' ? 'skbs' : 'packets'} |`);
     print('|---|---|---|---|');
     for (const tool of tools.filter((candidate) => candidate !== 'none')) {
       const list = of(tool);
       const counted = list.reduce((sum, sample) => sum + sample.counted, 0) / list.reduce((sum, sample) => sum + sample.truth, 0);
-      print(`| ${tool} | ${percent(counted)} | ${percent(median(list.map((sample) => sample.rate)) / baselineRate)} | ${fixed(median(list.map((sample) => sample.cpuPerMillion)), 3)} |`);
+      print(`| ${tool} | ${percent(counted)} | ${percent(median(list.map((sample) => sample.rate)) / baselineRate)} | ${fixed(cpuOf(tool), 3)} |`);
     }
     // Where our figure goes: the programs (runs per packet on the veth × cost per run) and the agent process.
     const ours = of('ours');
@@ -357,7 +358,6 @@ async function peersSection(): Promise<void> {
         `${fixed(median(ours.map((sample) => sample.program.runs / sample.truth)), 2)} runs per packet on the veth), agent process ${fixed(median(ours.map((sample) => sample.cpuPerMillion - programPerMillion(sample))), 3)} s per million`,
     );
     // The target compares us with the best peer. Within a round both run within a minute of each other: pairing them takes out the drift of the host between rounds.
-    const cpuOf = (tool: Tool) => median(of(tool).map((sample) => sample.cpuPerMillion));
     const best = tools.filter((tool) => tool !== 'none' && tool !== 'ours').reduce((a, b) => (cpuOf(a) <= cpuOf(b) ? a : b));
     const paired = ratios(ours.map((sample) => sample.cpuPerMillion), of(best).map((sample) => sample.cpuPerMillion));
     print(`ours / ${best} (the best peer), CPU per round: ${paired.map((ratio) => fixed(ratio, 3)).join(', ')}; median of the paired ratios ${fixed(median(paired), 3)}`);
