@@ -3,9 +3,10 @@
  *
  * Algorithm: parse Ethernet (outer VLAN from skb metadata, up to two tags in the
  * bytes), IPv4 or IPv6 (bounded walk over extension headers), then TCP, UDP, SCTP
- * ports or ICMP/ICMPv6 type and code (untagged IPv4 TCP and UDP behind a single
- * bounds check), into a zero-initialised struct flow_key that also holds the
- * interface index and the direction. Add the packet to that key's
+ * ports or ICMP/ICMPv6 type and code (untagged TCP and UDP over IPv4 without
+ * options or IPv6 without extension headers read straight from the linear data),
+ * into a zero-initialised struct flow_key that also holds the interface index and
+ * the direction. Add the packet to that key's
  * struct flow_counts: wire packets and bytes with GSO/GRO super-packets expanded,
  * first and last time (CLOCK_MONOTONIC ns, tick resolution), OR of the TCP flags.
  * The counts go to this CPU's hot-flow slot of the hook when it holds the same

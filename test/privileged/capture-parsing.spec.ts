@@ -99,7 +99,7 @@ describePrivileged('capture parsing: VLAN tags, fragments, IP options, IPv6 exte
     expect((await kernelEvent('non_first_fragment')) - eventsBefore).toBe(2 * count * rest.length);
   });
 
-  /* An IPv4 header longer than 20 bytes leaves the common case (bpf/packet_parse.h) for the general path. */
+  /* IPv4 options and IPv6 extension headers take a packet out of the common case (bpf/packet_parse.h) to the general path. */
   it.each([4, 6] as const)('finds the UDP ports behind IP options: IPv4 header options, an IPv6 destination options header (IPv%s)', async (family) => {
     const { result: sent, observed } = await observe(() =>
       sendUdp(lab, a, b, { family, count: 100, payloadBytes: 300, sourcePort: 45_000 + family, destinationPort: 5203, ipOptions: true }),
