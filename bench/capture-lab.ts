@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { run, type Lab, type LabPod } from '../test/lab/lab.js';
@@ -18,6 +19,17 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * A distribution-free ~95 % confidence interval for the median of `values`: the
+ * order statistics k and n + 1 - k, with k from the normal approximation to the
+ * binomial (n >= 10).
+ */
+export function medianInterval(values: readonly number[]): [number, number] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const k = Math.max(1, Math.floor(sorted.length / 2 - 0.98 * Math.sqrt(sorted.length)));
+  return [sorted[k - 1], sorted[sorted.length - k]];
 }
 
 // ---- load ----
@@ -89,10 +101,13 @@ interface BpftoolProgram {
   run_cnt?: number;
 }
 
-/** Turns kernel.bpf_stats_enabled on; the returned function restores the previous value. */
-export function enableBpfStats(): () => void {
+/**
+ * Sets kernel.bpf_stats_enabled; the returned function restores the previous value.
+ * The statistics cost two clock reads per program run, so rates are measured with them off.
+ */
+export function setBpfStats(enabled: boolean): () => void {
   const previous = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
-  execFileSync('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
+  execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${enabled ? 1 : 0}`]);
   return () => execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${previous}`]);
 }
 
@@ -114,10 +129,15 @@ export function runsBetween(before: ProgramRuns, after: ProgramRuns): ProgramRun
 
 // ---- the empty program ----
 
-/** Compiles bench/empty-tc.bpf.c into dist/bench-capture (bench only, never in the product build). */
+/** Where the bench's own builds go: dist/bench-capture, never part of the product build. */
+function benchBuildPath(name: string): string {
+  mkdirSync(join(ROOT, 'dist/bench-capture'), { recursive: true });
+  return join(ROOT, 'dist/bench-capture', name);
+}
+
+/** Compiles bench/empty-tc.bpf.c. */
 export function buildEmptyProgram(): string {
-  const output = join(ROOT, 'dist/bench-capture/empty-tc.bpf.o');
-  execFileSync('mkdir', ['-p', join(ROOT, 'dist/bench-capture')]);
+  const output = benchBuildPath('empty-tc.bpf.o');
   const triplet = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim() || 'x86_64-linux-gnu';
   execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${triplet}`, '-c', join(ROOT, 'bench/empty-tc.bpf.c'), '-o', output]);
   return output;
@@ -135,6 +155,88 @@ export async function attachTcObject(lab: Lab, pods: readonly LabPod[], object: 
 
 export async function detachTcObject(lab: Lab, pods: readonly LabPod[]): Promise<void> {
   for (const pod of pods) for (const hook of ['ingress', 'egress']) await lab.exec(lab.nodeNamespace, 'tc', ['filter', 'del', 'dev', pod.hostInterface, hook, 'pref', '1']);
+}
+
+// ---- TCX links made and removed within one traffic stream ----
+
+/** Compiles bench/tcx-toggle.c. */
+export function buildTcxToggle(): string {
+  const output = benchBuildPath('tcx-toggle');
+  execFileSync('gcc', ['-O2', '-Wall', '-o', output, join(ROOT, 'bench/tcx-toggle.c'), '-lbpf']);
+  return output;
+}
+
+/** Loads an object's program and pins it in bpffs, so that it lives (with an id) until `unpin`. */
+export async function pinProgram(object: string): Promise<{ id: number; unpin: () => void }> {
+  const pin = `/sys/fs/bpf/fx-bench-${process.pid}-${Date.now()}`;
+  await run('bpftool', ['prog', 'load', object, pin, 'type', 'classifier']);
+  const unpin = () => rmSync(pin, { force: true });
+  try {
+    const { id } = JSON.parse(await run('bpftool', ['prog', 'show', 'pinned', pin, '-j'])) as { id: number };
+    return { id, unpin };
+  } catch (error) {
+    unpin();
+    throw error;
+  }
+}
+
+/** The id of the program called `name` (bpftool gives the whole name from BTF) among those a process holds. */
+export async function programHeldBy(pid: number, name: string): Promise<number> {
+  for (const id of bpfObjectsHeldBy(pid).programs.keys()) {
+    const program = JSON.parse(await run('bpftool', ['prog', 'show', 'id', String(id), '-j'])) as { name: string };
+    if (program.name === name) return id;
+  }
+  throw new Error(`process ${pid} holds no program called ${name}`);
+}
+
+/** Detaches every BPF link of the given programs (BPF_LINK_DETACH: the holder keeps a defunct link). */
+export async function detachLinksOf(programIds: ReadonlySet<number>): Promise<number> {
+  const links = (JSON.parse(await run('bpftool', ['link', 'show', '-j'])) as Array<{ id: number; prog_id: number }>).filter((link) => programIds.has(link.prog_id));
+  for (const link of links) await run('bpftool', ['link', 'detach', 'id', String(link.id)]);
+  return links.length;
+}
+
+/** bench/tcx-toggle.c in the lab's node namespace: TCX links on both hooks of the given veths, made and closed on command. */
+export class TcxToggle {
+  private readonly replies: AsyncIterator<string>;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.replies = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  }
+
+  /** `counted` is the veth whose transmitted packets `measure` counts. */
+  static start(lab: Lab, helper: string, counted: LabPod, attachedTo: readonly LabPod[]): TcxToggle {
+    const child = lab.spawn(lab.nodeNamespace, helper, [counted.hostInterface, ...attachedTo.map((pod) => pod.hostInterface)]);
+    child.stderr!.pipe(process.stderr);
+    return new TcxToggle(child);
+  }
+
+  async attach(ingressProgramId: number, egressProgramId: number): Promise<void> {
+    const reply = await this.command(`attach ${ingressProgramId} ${egressProgramId}`);
+    if (reply !== 'ok') throw new Error(`tcx-toggle attach: ${reply}`);
+  }
+
+  async detach(): Promise<void> {
+    await this.command('detach');
+  }
+
+  /** Packets per second the counted veth passed into its pod over `milliseconds`. */
+  async measure(milliseconds: number): Promise<number> {
+    const [packets, nanoseconds] = (await this.command(`measure ${milliseconds}`)).split(' ').map(Number);
+    return (packets / nanoseconds) * 1e9;
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin!.end(); // the helper closes its links at end of input
+    await exited(this.child);
+  }
+
+  private async command(line: string): Promise<string> {
+    this.child.stdin!.write(`${line}\n`);
+    const reply = await this.replies.next();
+    if (reply.done) throw new Error(`tcx-toggle exited during "${line}"`);
+    return reply.value;
+  }
 }
 
 // ---- processes ----

@@ -6,6 +6,7 @@
  *
  *   kernel  ns per program run from bpf_stats, ours vs an empty program, both on clsact
  *   rate    64 B UDP packet rate and TCP throughput, exporter attached vs none
+ *   toggled 64 B UDP packet rate, no hook vs an empty program vs the exporter's programs, changed every 0.5 s in one stream
  *   drain   drain of 100k flows: kernel swap + batch reads, each batch decoded and merged while the next is read
  *   peers   share of packets counted, rate kept, CPU s per million packets: ours vs softflowd vs pmacctd
  *   memory  exporter RSS + kernel map memory at 100k active flows
@@ -25,14 +26,20 @@ import { CaptureAgent } from '../test/support/capture-agent.js';
 import {
   attachTcObject,
   buildEmptyProgram,
+  buildTcxToggle,
   cpuSeconds,
   detachTcObject,
-  enableBpfStats,
+  setBpfStats,
   hostVethReceived,
   iperf,
   labTcProgramIds,
   mapBytesHeldBy,
   median,
+  medianInterval,
+  pinProgram,
+  programHeldBy,
+  detachLinksOf,
+  TcxToggle,
   programRuns,
   programRunsHeldBy,
   residentBytes,
@@ -78,7 +85,7 @@ const orderFor = <T>(round: number, first: T, second: T): [T, T] => (round % 2 =
 async function kernelSection(): Promise<void> {
   print(`## kernel cost per program run (bpf_stats), clsact priority 1 on both veths, ${ROUNDS} alternating rounds of ${SECONDS} s per load`);
   const emptyObject = buildEmptyProgram();
-  const restoreStats = enableBpfStats();
+  const restoreStats = setBpfStats(true);
   const perRun: Record<string, Record<'empty' | 'ours', number[]>> = { 'udp 64 B': { empty: [], ours: [] }, 'tcp bulk': { empty: [], ours: [] } };
   const oursPerWirePacket: number[] = [];
   try {
@@ -130,34 +137,39 @@ async function kernelSection(): Promise<void> {
 async function rateSection(): Promise<void> {
   type Setup = 'none' | 'empty program' | 'exporter';
   const setups: Setup[] = ['none', 'empty program', 'exporter'];
-  print(`## packet rate and throughput: ${setups.join(', ')} (the exporter: node dist/main.js, default attach; the empty program: clsact on both veths, the cost of any TC hook), ${ROUNDS} rounds of ${SECONDS} s, order rotated`);
+  print(`## packet rate and throughput: ${setups.join(', ')} (the exporter: node dist/main.js, default attach; the empty program: clsact on both veths, the cost of any TC hook), ${ROUNDS} rounds of ${SECONDS} s, order rotated, bpf_stats off`);
   const emptyObject = buildEmptyProgram();
   const results = Object.fromEntries(setups.map((setup) => [setup, { udpPps: [] as number[], tcpBps: [] as number[], udpStolen: [] as number[] }])) as Record<
     Setup,
     { udpPps: number[]; tcpBps: number[]; udpStolen: number[] }
   >;
-  await withLab(async (lab, a, b) => {
-    const collector = await startCollector(lab, COLLECTOR_PORT, () => undefined);
-    try {
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const setup of setups.map((_, index) => setups[(index + round) % setups.length])) {
-          const exporter = setup === 'exporter' ? await startExporter(lab, { collectorPort: COLLECTOR_PORT }) : undefined;
-          if (setup === 'empty program') await attachTcObject(lab, [a, b], emptyObject);
-          // The steady state is measured: start-up work (JIT, first scans) must not share the cores with the load.
-          if (exporter !== undefined) await sleep(SETTLE_MS);
-          const udp = await iperf(lab, a, b, { seconds: SECONDS, udpPayload: 64 });
-          const tcp = await iperf(lab, a, b, { seconds: SECONDS });
-          await exporter?.stop();
-          if (setup === 'empty program') await detachTcObject(lab, [a, b]);
-          results[setup].udpPps.push(udp.receivedPackets / udp.seconds);
-          results[setup].udpStolen.push(udp.stolenShare);
-          results[setup].tcpBps.push(tcp.bitsPerSecond);
+  const restoreStats = setBpfStats(false);
+  try {
+    await withLab(async (lab, a, b) => {
+      const collector = await startCollector(lab, COLLECTOR_PORT, () => undefined);
+      try {
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const setup of setups.map((_, index) => setups[(index + round) % setups.length])) {
+            const exporter = setup === 'exporter' ? await startExporter(lab, { collectorPort: COLLECTOR_PORT }) : undefined;
+            if (setup === 'empty program') await attachTcObject(lab, [a, b], emptyObject);
+            // The steady state is measured: start-up work (JIT, first scans) must not share the cores with the load.
+            if (exporter !== undefined) await sleep(SETTLE_MS);
+            const udp = await iperf(lab, a, b, { seconds: SECONDS, udpPayload: 64 });
+            const tcp = await iperf(lab, a, b, { seconds: SECONDS });
+            await exporter?.stop();
+            if (setup === 'empty program') await detachTcObject(lab, [a, b]);
+            results[setup].udpPps.push(udp.receivedPackets / udp.seconds);
+            results[setup].udpStolen.push(udp.stolenShare);
+            results[setup].tcpBps.push(tcp.bitsPerSecond);
+          }
         }
+      } finally {
+        await collector.stop();
       }
-    } finally {
-      await collector.stop();
-    }
-  });
+    });
+  } finally {
+    restoreStats();
+  }
   print('| load | none | empty program | exporter | empty program / none | exporter / none | exporter / empty program |');
   print('|---|---|---|---|---|---|---|');
   for (const [load, rates, scale, unit] of [
@@ -173,6 +185,89 @@ async function rateSection(): Promise<void> {
   // A VM's rate moves with the CPU time the hypervisor takes for other guests: the noise the ratios carry.
   const stolen = (setup: Setup) => results[setup].udpStolen.map(percent).join(', ');
   print(`udp 64 B, CPU time stolen by the hypervisor per round: none ${stolen('none')}; exporter ${stolen('exporter')}`);
+}
+
+// ---- toggled: the hooks' cost on the rate, alternating within one stream ----
+
+/** How long each state of the toggled section holds, and the pause after a change before the count starts. */
+const TOGGLE_INTERVAL_MS = 500;
+const TOGGLE_SETTLE_MS = 20;
+
+/**
+ * Rounds of whole seconds between set-ups leave the host's drift in the ratios:
+ * rates on this VM swing by ±15 % from one round to the next. Here one 64 B UDP
+ * stream runs throughout while the hooks change every half second, in a rotated
+ * order, so neighbouring intervals share the drift; the median of many paired
+ * ratios carries an interval. The exporter runs throughout: its programs are
+ * linked and unlinked (its own TCX links detached first), so its maps, drains and
+ * export stay live, and its process CPU is the same in every state.
+ */
+async function toggledSection(): Promise<void> {
+  type State = 'none' | 'empty program' | 'exporter';
+  const states: State[] = ['none', 'empty program', 'exporter'];
+  const streamSeconds = ROUNDS * 60;
+  print(`## 64 B UDP packet rate within one ${streamSeconds} s stream, the hooks changed every ${TOGGLE_INTERVAL_MS} ms (order rotated): ${states.join(', ')}; TCX links at the head of both hooks of both veths; the exporter runs throughout; bpf_stats off`);
+  const restoreStats = setBpfStats(false);
+  const empty = await pinProgram(buildEmptyProgram());
+  const helper = buildTcxToggle();
+  const rows: Array<Record<State, number>> = [];
+  let exporterCpuShare = 0;
+  let stolenShare = 0;
+  try {
+    await withLab(async (lab, a, b) => {
+      const collector = await startCollector(lab, COLLECTOR_PORT, () => undefined);
+      const exporter = await startExporter(lab, { collectorPort: COLLECTOR_PORT });
+      const toggle = TcxToggle.start(lab, helper, b, [a, b]);
+      try {
+        const pid = exporter.process.pid!;
+        const programs: Record<State, [number, number] | undefined> = {
+          none: undefined,
+          'empty program': [empty.id, empty.id],
+          exporter: [await programHeldBy(pid, 'flow_capture_ingress'), await programHeldBy(pid, 'flow_capture_egress')],
+        };
+        const unlinked = await detachLinksOf(new Set(programs.exporter));
+        if (unlinked !== 4) throw new Error(`expected the exporter's 4 TCX links (2 veths × 2 hooks), found ${unlinked}`);
+        await sleep(SETTLE_MS);
+        const stream = iperf(lab, a, b, { seconds: streamSeconds + 3, udpPayload: 64 });
+        await sleep(1500); // the stream is up
+        const cpuBefore = cpuSeconds(pid);
+        const started = performance.now();
+        for (let cycle = 0; performance.now() - started < streamSeconds * 1000; cycle++) {
+          const rotated = states.map((_, index) => states[(index + cycle) % states.length]);
+          const row = {} as Record<State, number>;
+          // Reversed every other cycle: no state always follows the same one.
+          for (const state of Math.floor(cycle / states.length) % 2 === 0 ? rotated : rotated.reverse()) {
+            await toggle.detach();
+            const ids = programs[state];
+            if (ids !== undefined) await toggle.attach(...ids);
+            await sleep(TOGGLE_SETTLE_MS);
+            row[state] = await toggle.measure(TOGGLE_INTERVAL_MS);
+          }
+          rows.push(row);
+        }
+        exporterCpuShare = (cpuSeconds(pid) - cpuBefore) / ((performance.now() - started) / 1000);
+        await toggle.detach();
+        stolenShare = (await stream).stolenShare;
+      } finally {
+        await toggle.stop();
+        await exporter.stop();
+        await collector.stop();
+      }
+    });
+  } finally {
+    empty.unpin();
+    restoreStats();
+  }
+  const interval = (values: number[]) => medianInterval(values).map(percent).join('–');
+  print(`| state | packets/s into pod b (median of ${rows.length} intervals) | / none, median of paired ratios (~95 % interval) | / empty program |`);
+  print('|---|---|---|---|');
+  for (const state of states) {
+    const rates = rows.map((row) => row[state]);
+    const overNone = ratios(rates, rows.map((row) => row.none));
+    const overEmpty = ratios(rates, rows.map((row) => row['empty program']));
+    print(`| ${state} | ${fixed(median(rates), 0)} | ${percent(median(overNone))} (${interval(overNone)}) | ${percent(median(overEmpty))} (${interval(overEmpty)}) |`);
+  }
+  print(`The exporter process used ${percent(exporterCpuShare)} of one CPU during the stream, in every state alike; the hypervisor stole ${percent(stolenShare)} of the machine's CPU time.`);
 }
 
 // ---- drain: 100k flows ----
@@ -299,7 +394,7 @@ async function startTool(tool: Tool, lab: Lab, a: LabPod, scratch: string): Prom
 async function peersSection(): Promise<void> {
   const tools: Tool[] = ['none', 'ours', 'softflowd', 'pmacctd'];
   print(`## accuracy and CPU on one pod veth under the same load: ${tools.join(', ')}; ${ROUNDS} rounds (order rotated), ${SECONDS} s each`);
-  const restoreStats = enableBpfStats();
+  const restoreStats = setBpfStats(true);
   const scratch = mkdtempSync(join(tmpdir(), 'fxbench-'));
   type Sample = { load: string; tool: Tool; counted: number; truth: number; rate: number; cpuPerMillion: number; program: ProgramRuns; stolenShare: number };
   const samples: Sample[] = [];
@@ -399,7 +494,7 @@ async function memorySection(): Promise<void> {
   });
 }
 
-const SECTIONS: Record<string, () => Promise<void>> = { kernel: kernelSection, rate: rateSection, drain: drainSection, peers: peersSection, memory: memorySection };
+const SECTIONS: Record<string, () => Promise<void>> = { kernel: kernelSection, rate: rateSection, toggled: toggledSection, drain: drainSection, peers: peersSection, memory: memorySection };
 
 async function main(): Promise<void> {
   const chosen = process.argv.slice(2);
