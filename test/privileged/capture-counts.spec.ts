@@ -78,10 +78,12 @@ for (const { mode, unmet } of ATTACH_MODES) {
       });
 
       /**
-       * TCP_INFO states the truth only when nothing was lost: a retransmission means a
-       * segment was dropped (a veth backlog overflows on a busy machine) before one of
-       * the observation points. Such an attempt proves nothing, so it is repeated on a
-       * fresh port; only a lossless transfer is checked, and it is checked exactly.
+       * TCP_INFO states the truth only when nothing was lost: with both ends on one CPU
+       * (ONE_CPU in test/lab/traffic.ts) segments arrive in order, so a retransmission means a segment
+       * was dropped, or timed out on a stalled machine, perhaps before one of the
+       * observation points. Such an attempt proves nothing, so it is repeated on a
+       * fresh port; only a transfer without retransmissions is checked, and it is
+       * checked exactly.
        */
       async function observeLosslessTcp<T>(firstPort: number, transfer: (port: number) => Promise<T>, retransmitted: (result: T) => number) {
         const attempts: number[] = [];
@@ -91,7 +93,7 @@ for (const { mode, unmet } of ATTACH_MODES) {
           if (retransmitted(run.result) === 0) return { ...run, port };
           attempts.push(retransmitted(run.result));
         }
-        throw new Error(`every TCP transfer retransmitted (${attempts.join(', ')} bytes): the lab is dropping packets`);
+        throw new Error(`every TCP transfer retransmitted (${attempts.join(', ')} bytes): the lab is losing packets or stalling`);
       }
 
       it('counts TCP with offloads on exactly against the sender TCP_INFO (GSO super-packets expanded)', async () => {
