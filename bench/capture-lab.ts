@@ -211,6 +211,7 @@ export class TcxToggle {
     return new TcxToggle(child);
   }
 
+  /** Links the programs in place of whatever was linked before. */
   async attach(ingressProgramId: number, egressProgramId: number): Promise<void> {
     const reply = await this.command(`attach ${ingressProgramId} ${egressProgramId}`);
     if (reply !== 'ok') throw new Error(`tcx-toggle attach: ${reply}`);

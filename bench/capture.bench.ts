@@ -237,9 +237,9 @@ async function toggledSection(): Promise<void> {
           const row = {} as Record<State, number>;
           // Reversed every other cycle: no state always follows the same one.
           for (const state of Math.floor(cycle / states.length) % 2 === 0 ? rotated : rotated.reverse()) {
-            await toggle.detach();
             const ids = programs[state];
-            if (ids !== undefined) await toggle.attach(...ids);
+            if (ids === undefined) await toggle.detach();
+            else await toggle.attach(...ids);
             await sleep(TOGGLE_SETTLE_MS);
             row[state] = await toggle.measure(TOGGLE_INTERVAL_MS);
           }

@@ -8,7 +8,8 @@
  *   tcx-toggle COUNTED_INTERFACE INTERFACE...
  *
  * Commands on stdin, one reply line each on stdout:
- *   attach INGRESS_PROGRAM_ID EGRESS_PROGRAM_ID  -> "ok": links at the head of both hooks of every INTERFACE
+ *   attach INGRESS_PROGRAM_ID EGRESS_PROGRAM_ID  -> "ok": links at the head of both hooks of every INTERFACE,
+ *                                                   in place of any links it held
  *   detach                                       -> "ok": closes those links
  *   measure MILLISECONDS                         -> "PACKETS NANOSECONDS": packets COUNTED_INTERFACE
  *                                                   transmitted (into its pod) over that time
@@ -89,6 +90,7 @@ static int attach_all(unsigned ingress_id, unsigned egress_id)
 	LIBBPF_OPTS(bpf_link_create_opts, head, .flags = BPF_F_BEFORE);
 	int error = 0;
 
+	detach_all();
 	if (ingress < 0 || egress < 0) {
 		error = ingress < 0 ? ingress : egress;
 		goto out;
